@@ -1,0 +1,56 @@
+/*
+ * The .bpol loader is the trust boundary (STYLE rule 18): arbitrary bytes
+ * must be refused with a message or accepted, never crash or hang, and an
+ * accepted table must decide any request safely.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/bt_format.h"
+#include "runtime/runtime.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const struct {
+	const char *m, *h, *p;
+} reqs[] = {
+	{ "GET", "github.com", "/" },
+	{ "GET", "api.github.com", "/repos/x/y" },
+	{ "POST", "a.b.c.d.example.org", "/v1/users/" },
+	{ "DELETE", "10.0.0.1", "/x/y/z" },
+	{ "HEAD", "[::1]", "/" },
+	{ "PATCH", "com", "/a%2Fb/c" },
+};
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct bt bt;
+	char err[256];
+	uint64_t *buf;
+	size_t i;
+
+	/* the loader wants 8-byte alignment, as mmap and malloc give */
+	buf = malloc(size ? size : 1);
+	if (buf == NULL)
+		return 0;
+	memcpy(buf, data, size);
+	if (bt_load_mem(&bt, buf, size, err, sizeof(err)) == 0) {
+		for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+			struct bt_req rq = { view_cstr(reqs[i].m),
+				view_cstr(reqs[i].h), view_cstr(reqs[i].p) };
+			struct verdict v;
+			bt_decide(&bt, &rq, &v);
+			if (v.reason == REASON_ALLOWED) {
+				struct view t = bt_rule_text(&bt, v.rule);
+				if (t.n > 0 && t.p[0] == '\0' && t.p[t.n - 1] == 1)
+					abort();	/* touch the text */
+			}
+		}
+		bt_close(&bt);
+	} else if (err[0] == '\0')
+		abort();	/* a refusal must say why */
+	free(buf);
+	return 0;
+}

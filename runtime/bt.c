@@ -1,0 +1,529 @@
+/*
+ * The policy table at run time: bt_load_* maps a compiled policy and
+ * validates every offset, count and cross-reference once (STYLE rule 18);
+ * bt_decide then walks it trusting what was validated, with no allocation,
+ * no lock and no unbounded loop (STYLE rule 16).  Format: bt_format.h.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bt_format.h"
+#include "runtime.h"
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static const char *const sec_names[BT_SEC_COUNT] = {
+	"strings", "rules", "methods", "masks", "host states", "host edges",
+	"path states", "path edges", "path automata", "candidate sets", "lists",
+};
+
+static const size_t sec_elem[BT_SEC_COUNT] = {
+	1, sizeof(struct bt_rule), sizeof(struct bt_method), sizeof(uint32_t),
+	sizeof(struct bt_state), sizeof(struct bt_edge), sizeof(struct bt_state),
+	sizeof(struct bt_edge), sizeof(struct bt_pdfa), sizeof(struct bt_cset),
+	sizeof(uint32_t),
+};
+
+/* Checks the section table: aligned, inside the file, in order, whole
+ * elements.  Sets the typed pointers and counts. */
+static int
+check_sections(struct bt *bt, char *err, size_t errlen)
+{
+	const struct bt_header *h = bt->hdr;
+	uint64_t end = h->header_size;
+	uint32_t count[BT_SEC_COUNT];
+	const unsigned char *at[BT_SEC_COUNT];
+	int i;
+
+	for (i = 0; i < BT_SEC_COUNT; i++) {
+		const struct bt_section *s = &h->sec[i];
+
+		if (s->off % 8 != 0)
+			return fail(err, errlen, "section '%s' is misaligned",
+			    sec_names[i]);
+		if (s->off < end)
+			return fail(err, errlen,
+			    "section '%s' overlaps the previous one",
+			    sec_names[i]);
+		if ((uint64_t)s->off + s->size > bt->size)
+			return fail(err, errlen,
+			    "section '%s' extends past the end of the file",
+			    sec_names[i]);
+		if (s->size % sec_elem[i] != 0)
+			return fail(err, errlen,
+			    "section '%s' has a partial element", sec_names[i]);
+		end = (uint64_t)s->off + s->size;
+		count[i] = (uint32_t)(s->size / sec_elem[i]);
+		at[i] = bt->base + s->off;
+	}
+	bt->strings = (const char *)at[BT_SEC_STRINGS];
+	bt->nstrings = count[BT_SEC_STRINGS];
+	bt->rules = (const struct bt_rule *)(const void *)at[BT_SEC_RULES];
+	bt->nrules = count[BT_SEC_RULES];
+	bt->methods = (const struct bt_method *)(const void *)at[BT_SEC_METHODS];
+	bt->nmethods = count[BT_SEC_METHODS];
+	bt->masks = (const uint32_t *)(const void *)at[BT_SEC_MASKS];
+	bt->nmasks = count[BT_SEC_MASKS];
+	bt->hstates = (const struct bt_state *)(const void *)at[BT_SEC_HSTATES];
+	bt->nhstates = count[BT_SEC_HSTATES];
+	bt->hedges = (const struct bt_edge *)(const void *)at[BT_SEC_HEDGES];
+	bt->nhedges = count[BT_SEC_HEDGES];
+	bt->pstates = (const struct bt_state *)(const void *)at[BT_SEC_PSTATES];
+	bt->npstates = count[BT_SEC_PSTATES];
+	bt->pedges = (const struct bt_edge *)(const void *)at[BT_SEC_PEDGES];
+	bt->npedges = count[BT_SEC_PEDGES];
+	bt->pdfas = (const struct bt_pdfa *)(const void *)at[BT_SEC_PDFAS];
+	bt->npdfas = count[BT_SEC_PDFAS];
+	bt->csets = (const struct bt_cset *)(const void *)at[BT_SEC_CSETS];
+	bt->ncsets = count[BT_SEC_CSETS];
+	bt->u32 = (const uint32_t *)(const void *)at[BT_SEC_U32];
+	bt->nu32 = count[BT_SEC_U32];
+	return 0;
+}
+
+static int
+str_ok(const struct bt *bt, uint32_t off, uint32_t len)
+{
+	return off <= bt->nstrings && len <= bt->nstrings - off;
+}
+
+/*
+ * A counted list at <off> in U32: count >= 1, items strictly ascending and
+ * below <limit>.
+ */
+static int
+list_ok(const struct bt *bt, uint32_t off, uint32_t limit)
+{
+	uint32_t n, i;
+
+	if (off >= bt->nu32)
+		return 0;
+	n = bt->u32[off];
+	if (n == 0 || n > bt->nu32 - off - 1)
+		return 0;
+	for (i = 0; i < n; i++) {
+		uint32_t v = bt->u32[off + 1 + i];
+		if (v >= limit || (i > 0 && v <= bt->u32[off + i]))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+is_pow2(uint32_t n)
+{
+	return n != 0 && (n & (n - 1)) == 0;
+}
+
+/* Index of the path DFA that owns path state <s> (ranges are sorted). */
+static uint32_t
+pdfa_of(const struct bt *bt, uint32_t s)
+{
+	uint32_t lo = 0, hi = bt->npdfas;
+
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (bt->pdfas[mid].start <= s)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Checks one edge hash table: every occupied slot names valid states and a
+ * valid label, and sits within <max_probe> slots of its home slot, so a
+ * lookup bounded by max_probe finds every edge.
+ */
+static int
+check_edges(const struct bt *bt, const struct bt_edge *ed, uint32_t n,
+    uint32_t nstates, uint32_t max_probe, int path, const char *what,
+    char *err, size_t errlen)
+{
+	uint32_t i, longest = 0;
+
+	if (!is_pow2(n))
+		return fail(err, errlen, "%s: table size %u is not a power of two",
+		    what, n);
+	if (max_probe >= n)
+		return fail(err, errlen, "%s: probe bound %u out of range", what,
+		    max_probe);
+	for (i = 0; i < n; i++) {
+		const struct bt_edge *e = &ed[i];
+		uint32_t home, dist;
+
+		if (e->from == BT_NONE)
+			continue;
+		if (e->from >= nstates || e->to >= nstates)
+			return fail(err, errlen, "%s: slot %u names a state out of range",
+			    what, i);
+		if (!str_ok(bt, BT_EDGE_OFF(e), BT_EDGE_LEN(e)))
+			return fail(err, errlen, "%s: slot %u label out of range",
+			    what, i);
+		if (path && pdfa_of(bt, e->from) != pdfa_of(bt, e->to))
+			return fail(err, errlen,
+			    "%s: slot %u leaves its path automaton", what, i);
+		home = bt_slot(bt_hash_label(bt->strings + BT_EDGE_OFF(e),
+		    BT_EDGE_LEN(e)), e->from) & (n - 1);
+		dist = (i - home) & (n - 1);
+		if (dist > max_probe)
+			return fail(err, errlen,
+			    "%s: slot %u is beyond the probe bound", what, i);
+		if (dist > longest)
+			longest = dist;
+	}
+	if (longest != max_probe)
+		return fail(err, errlen, "%s: probe bound %u is not the longest "
+		    "probe %u", what, max_probe, longest);
+	return 0;
+}
+
+/* def: BT_NONE, or [BT_DEF_NOEDGES |] (BT_DEAD or a state below nstates) */
+static int
+def_ok(uint32_t def, uint32_t lo, uint32_t hi)
+{
+	uint32_t t = def & BT_STATE_MASK;
+
+	return t == BT_DEAD || (t >= lo && t < hi);
+}
+
+static int
+validate(struct bt *bt, char *err, size_t errlen)
+{
+	const struct bt_header *h = bt->hdr;
+	uint32_t i, j;
+
+	if (bt->nrules != h->nrules)
+		return fail(err, errlen, "rule count %u does not match the rules "
+		    "section (%u)", h->nrules, bt->nrules);
+	if (bt->nmethods != h->nmethods || bt->nmethods > BT_MAX_METHODS)
+		return fail(err, errlen, "bad method count %u", h->nmethods);
+	if (h->reserved != 0)
+		return fail(err, errlen, "reserved header field is not zero");
+	if (bt->nhstates == 0 || bt->nhstates >= BT_DEAD ||
+	    bt->npstates >= BT_DEAD)
+		return fail(err, errlen, "bad state count");
+	if (bt->nstrings > BT_MAX_STRINGS)
+		return fail(err, errlen, "string section too large");
+
+	for (i = 0; i < bt->nmethods; i++) {
+		const struct bt_method *m = &bt->methods[i];
+		if (m->len == 0 || m->len > MAX_METHOD_LEN ||
+		    !str_ok(bt, m->off, m->len))
+			return fail(err, errlen, "method %u out of range", i);
+	}
+	for (i = 0; i < bt->nrules; i++) {
+		const struct bt_rule *r = &bt->rules[i];
+		if (!str_ok(bt, r->text_off, r->text_len))
+			return fail(err, errlen, "rule %u text out of range", i);
+		if (r->mask >= bt->nmasks)
+			return fail(err, errlen, "rule %u method mask out of range",
+			    i);
+	}
+
+	/* path automata: contiguous ranges covering every path state */
+	j = 0;
+	for (i = 0; i < bt->npdfas; i++) {
+		const struct bt_pdfa *d = &bt->pdfas[i];
+		if (d->start != j || d->nstates == 0 ||
+		    d->nstates > bt->npstates - j || d->reserved != 0)
+			return fail(err, errlen, "path automaton %u out of range", i);
+		j += d->nstates;
+	}
+	if (j != bt->npstates)
+		return fail(err, errlen, "path states not covered by automata");
+	for (i = 0; i < bt->npdfas; i++) {
+		const struct bt_pdfa *d = &bt->pdfas[i];
+		for (j = d->start; j < d->start + d->nstates; j++) {
+			const struct bt_state *s = &bt->pstates[j];
+			if (!def_ok(s->def, d->start, d->start + d->nstates))
+				return fail(err, errlen,
+				    "path state %u: default edge out of range", j);
+			if (s->acc != BT_NONE && !list_ok(bt, s->acc, d->nlocal))
+				return fail(err, errlen,
+				    "path state %u: bad accept list", j);
+		}
+	}
+	for (i = 0; i < bt->ncsets; i++) {
+		const struct bt_cset *c = &bt->csets[i];
+		if (!list_ok(bt, c->rules, bt->nrules))
+			return fail(err, errlen, "candidate set %u: bad rule list",
+			    i);
+		if (c->pdfa >= bt->npdfas ||
+		    bt->u32[c->rules] < bt->pdfas[c->pdfa].nlocal)
+			return fail(err, errlen,
+			    "candidate set %u: bad path automaton", i);
+	}
+	for (i = 0; i < bt->nhstates; i++) {
+		const struct bt_state *s = &bt->hstates[i];
+		if (!def_ok(s->def, 0, bt->nhstates))
+			return fail(err, errlen,
+			    "host state %u: default edge out of range", i);
+		if (s->acc == BT_NONE)
+			continue;
+		if (s->acc & BT_ACC_RULE) {
+			if ((s->acc & BT_STATE_MASK) >= bt->nrules)
+				return fail(err, errlen,
+				    "host state %u: rule out of range", i);
+		} else if (s->acc >= bt->ncsets)
+			return fail(err, errlen,
+			    "host state %u: candidate set out of range", i);
+	}
+	if (h->universal != BT_NONE && h->universal >= bt->ncsets)
+		return fail(err, errlen, "universal set out of range");
+	if (check_edges(bt, bt->hedges, bt->nhedges, bt->nhstates,
+	    h->hedge_max_probe, 0, "host edges", err, errlen) == -1)
+		return -1;
+	if (check_edges(bt, bt->pedges, bt->npedges, bt->npstates,
+	    h->pedge_max_probe, 1, "path edges", err, errlen) == -1)
+		return -1;
+	bt->hmax_probe = h->hedge_max_probe;
+	bt->pmax_probe = h->pedge_max_probe;
+	bt->universal = h->universal;
+	return 0;
+}
+
+int
+bt_load_mem(struct bt *bt, const void *buf, size_t len, char *err,
+    size_t errlen)
+{
+	const struct bt_header *h = buf;
+
+	memset(bt, 0, sizeof(*bt));
+	if (len < sizeof(*h))
+		return fail(err, errlen, "truncated: %zu bytes, a policy header "
+		    "alone is %zu", len, sizeof(*h));
+	if ((uintptr_t)buf % 8 != 0)
+		return fail(err, errlen, "policy buffer is misaligned");
+	if (memcmp(h->magic, BT_MAGIC, BT_MAGIC_LEN) != 0)
+		return fail(err, errlen, "not a compiled boundary policy (bad "
+		    "magic); compile it with boundary-compile");
+	if (h->version != BT_VERSION)
+		return fail(err, errlen, "policy format version %u, this build "
+		    "reads version %u; recompile it with this boundary-compile",
+		    h->version, BT_VERSION);
+	if (h->header_size != sizeof(*h))
+		return fail(err, errlen, "bad header size %u", h->header_size);
+	if (h->file_size != len)
+		return fail(err, errlen, "truncated or padded: header says %llu "
+		    "bytes, file has %zu", (unsigned long long)h->file_size, len);
+	if (bt_checksum(buf, len) != h->checksum)
+		return fail(err, errlen, "checksum mismatch: the file is corrupt");
+	bt->base = buf;
+	bt->size = len;
+	bt->hdr = h;
+	if (check_sections(bt, err, errlen) == -1 ||
+	    validate(bt, err, errlen) == -1) {
+		memset(bt, 0, sizeof(*bt));
+		return -1;
+	}
+	return 0;
+}
+
+int
+bt_load_file(struct bt *bt, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	void *p;
+	int fd;
+	char why[256];
+
+	memset(bt, 0, sizeof(*bt));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == -1) {
+		fail(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fail(err, errlen, "%s: not a regular file", path);
+		goto fail;
+	}
+	if (st.st_size > (off_t)MAX_POLICY_FILE) {
+		fail(err, errlen, "%s: larger than %u bytes", path,
+		    MAX_POLICY_FILE);
+		goto fail;
+	}
+	if (st.st_size < (off_t)sizeof(struct bt_header)) {
+		fail(err, errlen, "%s: truncated: %lld bytes", path,
+		    (long long)st.st_size);
+		goto fail;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED) {
+		fail(err, errlen, "%s: mmap: %s", path, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	if (bt_load_mem(bt, p, (size_t)st.st_size, why, sizeof(why)) == -1) {
+		munmap(p, (size_t)st.st_size);
+		return fail(err, errlen, "%s: %s", path, why);
+	}
+	bt->mapped = 1;
+	return 0;
+ fail:
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+void
+bt_close(struct bt *bt)
+{
+	if (bt->mapped && bt->base != NULL)
+		munmap((void *)(uintptr_t)bt->base, bt->size);
+	memset(bt, 0, sizeof(*bt));
+}
+
+struct view
+bt_rule_text(const struct bt *bt, uint32_t i)
+{
+	assert(i < bt->nrules);
+	return view_make(bt->strings + bt->rules[i].text_off,
+	    bt->rules[i].text_len);
+}
+
+/*
+ * One step of a walk: the state reached from <s> on label <p,n>.  Returns
+ * BT_DEAD when there is none.
+ */
+static inline uint32_t
+step(const struct bt *bt, const struct bt_state *st, const struct bt_edge *ed,
+    uint32_t nslots, uint32_t max_probe, uint32_t s, const char *p, size_t n)
+{
+	uint32_t def = st[s].def, i, k;
+
+	if (!(def & BT_DEF_NOEDGES) && n <= BT_MAX_EDGE_LABEL) {
+		i = bt_slot(bt_hash_label(p, n), s) & (nslots - 1);
+		for (k = 0; k <= max_probe; k++) {
+			const struct bt_edge *e = &ed[i];
+			if (e->from == BT_NONE)
+				break;
+			if (e->from == s && BT_EDGE_LEN(e) == n &&
+			    memcmp(bt->strings + BT_EDGE_OFF(e), p, n) == 0)
+				return e->to;
+			i = (i + 1) & (nslots - 1);
+		}
+	}
+	return def & BT_STATE_MASK;
+}
+
+/* Bit of the request method in the policy's method masks. */
+static uint32_t
+method_bit(const struct bt *bt, struct view m)
+{
+	uint32_t i;
+
+	for (i = 0; i < bt->nmethods; i++) {
+		const struct bt_method *bm = &bt->methods[i];
+		if (bm->len == m.n && memcmp(bt->strings + bm->off, m.p, m.n) == 0)
+			return 1u << i;
+	}
+	return 1u << BT_METHOD_OTHER;
+}
+
+/*
+ * The first rule of candidate set <ci> below <best> that admits the request
+ * path and method; <best> if none.
+ */
+static uint32_t
+eval_cset(const struct bt *bt, uint32_t ci, struct view path, uint32_t mbit,
+    uint32_t best)
+{
+	const struct bt_cset *c = &bt->csets[ci];
+	const uint32_t *rules = &bt->u32[c->rules + 1];
+	const char *p = path.p + 1, *end = path.p + path.n;
+	uint32_t s = bt->pdfas[c->pdfa].start, acc, n, i;
+
+	/* segments of a canonical path: "/" -> [""], "/a/" -> [a, ""] */
+	for (;;) {
+		const char *q = memchr(p, '/', (size_t)(end - p));
+		if (q == NULL)
+			q = end;
+		s = step(bt, bt->pstates, bt->pedges, bt->npedges,
+		    bt->pmax_probe, s, p, (size_t)(q - p));
+		if (s == BT_DEAD)
+			return best;
+		if (q == end)
+			break;
+		p = q + 1;
+	}
+	acc = bt->pstates[s].acc;
+	if (acc == BT_NONE)
+		return best;
+	n = bt->u32[acc];
+	for (i = 0; i < n; i++) {
+		uint32_t r = rules[bt->u32[acc + 1 + i]];
+		if (r >= best)
+			break;
+		if (bt->masks[bt->rules[r].mask] & mbit)
+			return r;
+	}
+	return best;
+}
+
+void
+bt_decide(const struct bt *bt, const struct bt_req *rq, struct verdict *v)
+{
+	const char *h = rq->host.p, *end = rq->host.p + rq->host.n;
+	uint32_t best = BT_NONE, s = 0, acc, mbit;
+	struct view path = rq->path;
+
+	assert(rq->path.n > 0 && rq->path.p[0] == '/');
+	mbit = method_bit(bt, rq->method);
+
+	/* host labels right to left; an IPv6 literal is one opaque label */
+	if (rq->host.n > 0 && h[0] == '[') {
+		s = step(bt, bt->hstates, bt->hedges, bt->nhedges,
+		    bt->hmax_probe, s, h, rq->host.n);
+	} else if (rq->host.n > 0) {
+		for (;;) {
+			const char *dot = memrchr(h, '.', (size_t)(end - h));
+			const char *lab = dot ? dot + 1 : h;
+			s = step(bt, bt->hstates, bt->hedges, bt->nhedges,
+			    bt->hmax_probe, s, lab, (size_t)(end - lab));
+			if (s == BT_DEAD || dot == NULL)
+				break;
+			end = dot;
+		}
+	} else
+		s = BT_DEAD;
+
+	if (s != BT_DEAD && (acc = bt->hstates[s].acc) != BT_NONE) {
+		if (acc & BT_ACC_RULE) {
+			uint32_t r = acc & BT_STATE_MASK;
+			if (bt->masks[bt->rules[r].mask] & mbit)
+				best = r;
+		} else
+			best = eval_cset(bt, acc, path, mbit, best);
+	}
+	if (bt->universal != BT_NONE)
+		best = eval_cset(bt, bt->universal, path, mbit, best);
+	v->rule = best;
+	v->reason = best == BT_NONE ? REASON_NO_RULE : REASON_ALLOWED;
+}

@@ -1,0 +1,218 @@
+/*
+ * ON-DISK CONTRACT of a compiled policy (.bpol).  Written by compiler/emit.c,
+ * mapped read-only and validated by runtime/bt.c.  Any change to this file
+ * that changes bytes on disk must bump BT_VERSION.
+ *
+ * Layout: one struct bt_header, then the sections it names, each 8-byte
+ * aligned, all addressed by offsets from the start of the file.  Every
+ * integer is little-endian.  Nothing in the file is a pointer.
+ *
+ * A decision walks two deterministic automata ("DFAs") of the same shape:
+ *
+ *   host DFA  over the request host's labels, right to left (TLD first);
+ *   path DFA  over the request path's segments, left to right.
+ *
+ * A DFA is an array of struct bt_state plus an open-addressed hash table of
+ * struct bt_edge keyed by (from state, label bytes).  A label without an
+ * edge follows the state's default edge ("*").  Acceptance of the host walk
+ * yields either one rule directly (BT_ACC_RULE, for a rule that admits
+ * every path) or a candidate set (struct bt_cset): the sorted rule ids
+ * whose host pattern accepts, plus the start state of a path DFA built for
+ * exactly those rules.  Path acceptance yields a list of indices into the
+ * candidate set, ascending, so the first one whose method mask admits the
+ * request method is the first matching rule.  Rules whose host pattern is
+ * "*" (or absent) form the universal candidate set, evaluated for every
+ * host; the verdict is the smaller rule id of the two.
+ */
+#ifndef BT_FORMAT_H
+#define BT_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define BT_MAGIC "BPOL\r\n\032\n" /* 8 bytes; CR-LF and ^Z catch text mangling */
+#define BT_MAGIC_LEN 8
+#define BT_VERSION 1
+#define BT_NONE 0xffffffffu
+
+/* Sections, in file order. */
+enum bt_sec {
+	BT_SEC_STRINGS,	/* bytes: rule texts, labels, segments, method names */
+	BT_SEC_RULES,	/* struct bt_rule[nrules], in policy order */
+	BT_SEC_METHODS,	/* struct bt_method[nmethods]: bit i names method i */
+	BT_SEC_MASKS,	/* uint32_t[]: distinct method masks, indexed by rules */
+	BT_SEC_HSTATES,	/* struct bt_state[]: host DFA, state 0 = start */
+	BT_SEC_HEDGES,	/* struct bt_edge[2^k]: host DFA edge hash table */
+	BT_SEC_PSTATES,	/* struct bt_state[]: all path DFAs */
+	BT_SEC_PEDGES,	/* struct bt_edge[2^k]: path DFA edge hash table */
+	BT_SEC_PDFAS,	/* struct bt_pdfa[]: the path DFAs, contiguous state ranges */
+	BT_SEC_CSETS,	/* struct bt_cset[]: candidate sets */
+	BT_SEC_U32,	/* uint32_t[]: counted lists (count, then items) */
+	BT_SEC_COUNT
+};
+
+struct bt_section {
+	uint32_t off;	/* from the start of the file; 8-byte aligned */
+	uint32_t size;	/* in bytes */
+};
+
+struct bt_header {
+	char magic[BT_MAGIC_LEN];
+	uint32_t version;	/* BT_VERSION */
+	uint32_t header_size;	/* sizeof(struct bt_header) */
+	uint64_t file_size;	/* whole file, header included */
+	uint64_t checksum;	/* bt_hash64() of the whole file with this
+				 * field read as zero */
+	uint32_t nrules;
+	uint32_t nmethods;	/* <= BT_MAX_METHODS */
+	uint32_t hedge_max_probe; /* longest probe distance in HEDGES (exact) */
+	uint32_t pedge_max_probe; /* longest probe distance in PEDGES (exact) */
+	uint32_t universal;	/* cset index of the universal rules, or BT_NONE */
+	uint32_t reserved;	/* zero */
+	struct bt_section sec[BT_SEC_COUNT];
+};
+
+/* A rule: its text as written and the methods it admits. */
+struct bt_rule {
+	uint32_t text_off;	/* into STRINGS */
+	uint16_t text_len;
+	uint16_t mask;		/* index into MASKS */
+};
+
+struct bt_method {
+	uint32_t off;		/* into STRINGS */
+	uint32_t len;
+};
+
+/*
+ * Bit BT_METHOD_OTHER of a mask stands for every method the policy never
+ * names; only "any method" masks have it.
+ */
+#define BT_MAX_METHODS 31
+#define BT_METHOD_OTHER 31
+#define BT_MASK_ANY 0xffffffffu
+
+/*
+ * def:  the state reached on a label without an edge, or BT_DEAD.
+ *       Bit BT_DEF_NOEDGES is set when the state has no literal edges, so
+ *       the walk can skip the hash lookup (BT_NONE = dead, no edges).
+ * acc:  what acceptance yields if the input ends here, or BT_NONE.
+ *       In the host DFA: a cset index, or BT_ACC_RULE | rule id for a
+ *       single rule that admits every path.  In a path DFA: the offset in
+ *       U32 of a counted list of candidate-set indices.
+ */
+struct bt_state {
+	uint32_t def;
+	uint32_t acc;
+};
+
+#define BT_DEF_NOEDGES 0x80000000u
+#define BT_DEAD 0x7fffffffu
+#define BT_ACC_RULE 0x80000000u
+#define BT_STATE_MASK 0x7fffffffu
+
+/*
+ * One slot of an edge hash table.  from == BT_NONE marks an empty slot.
+ * The label is str_off/str_len in STRINGS.  Slot of a key:
+ * bt_slot(bt_hash_label(label), from) & (nslots - 1), then linear probing.
+ */
+struct bt_edge {
+	uint32_t from;
+	uint32_t to;
+	uint32_t str;		/* offset << 8 | length */
+};
+
+#define BT_EDGE_OFF(e) ((e)->str >> 8)
+#define BT_EDGE_LEN(e) ((e)->str & 0xffu)
+#define BT_EDGE_STR(off, len) ((uint32_t)(off) << 8 | (uint32_t)(len))
+#define BT_MAX_EDGE_LABEL 255u
+#define BT_MAX_STRINGS (1u << 24)
+
+/*
+ * A path DFA: states [start, start + nstates) of PSTATES, whose edges and
+ * default edges stay inside that range.  Its accept lists hold indices
+ * below nlocal into the rule list of any candidate set that uses it.
+ */
+struct bt_pdfa {
+	uint32_t start;
+	uint32_t nstates;
+	uint32_t nlocal;
+	uint32_t reserved;	/* zero */
+};
+
+/* A candidate set: rules (counted list in U32, ascending) + path DFA. */
+struct bt_cset {
+	uint32_t rules;		/* offset in U32 of the counted list */
+	uint32_t pdfa;		/* index in PDFAS; start state = its start */
+};
+
+/*
+ * Hashing is part of the format: the compiler places edges with these
+ * functions and the runtime looks them up with the same ones.
+ */
+static inline uint64_t
+bt_mix64(uint64_t x)
+{
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ull;
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ull;
+	x ^= x >> 32;
+	return x;
+}
+
+static inline uint64_t
+bt_hash_bytes(const void *p, size_t n, uint64_t seed)
+{
+	const unsigned char *s = p;
+	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull);
+	uint64_t w;
+
+	while (n >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ bt_mix64(w)) * 0x9e3779b97f4a7c15ull;
+		s += 8;
+		n -= 8;
+	}
+	if (n > 0) {
+		w = 0;
+		memcpy(&w, s, n);
+		h = (h ^ bt_mix64(w ^ 0xa5a5a5a5a5a5a5a5ull)) *
+		    0x9e3779b97f4a7c15ull;
+	}
+	return bt_mix64(h);
+}
+
+static inline uint64_t
+bt_hash_label(const void *p, size_t n)
+{
+	return bt_hash_bytes(p, n, 0x62706f6c6c61626cull);
+}
+
+static inline uint32_t
+bt_slot(uint64_t label_hash, uint32_t from)
+{
+	return (uint32_t)((label_hash ^ ((uint64_t)from * 0xff51afd7ed558ccdull)) >> 17);
+}
+
+static inline uint64_t
+bt_hash64(const void *p, size_t n)
+{
+	return bt_hash_bytes(p, n, 0x636865636b73756dull);
+}
+
+/* The checksum of a whole .bpol image (header checksum field as zero). */
+static inline uint64_t
+bt_checksum(const unsigned char *p, size_t n)
+{
+	size_t at = offsetof(struct bt_header, checksum);
+	uint64_t h = bt_hash64(p, at);
+
+	h ^= bt_mix64(0);
+	if (n > at + 8)
+		h ^= bt_mix64(bt_hash64(p + at + 8, n - at - 8) + 1);
+	return bt_mix64(h);
+}
+
+#endif

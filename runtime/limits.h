@@ -1,0 +1,37 @@
+/*
+ * Every size and time limit of boundary, by name (STYLE rule 8).  Code and
+ * tests use the names, never the numbers.
+ */
+#ifndef LIMITS_H
+#define LIMITS_H
+
+/* Hosts (RFC 1035 section 2.3.4). */
+#define MAX_HOST_LEN 253     /* canonical host, without port or trailing dot */
+#define MAX_LABEL_LEN 63     /* one DNS label */
+#define MAX_HOST_LABELS 127  /* labels in a host: 253 bytes allow at most 127 */
+
+/* Paths. */
+#define MAX_PATH_LEN 8192    /* request path (before the query), raw or canonical */
+#define MAX_SEGMENT_LEN 255  /* one literal path segment in a rule */
+#define MAX_PATH_SEGMENTS 1024 /* segments in a request path */
+
+/* Methods. */
+#define MAX_METHOD_LEN 32    /* an HTTP method token */
+#define MAX_POLICY_METHODS 31 /* distinct method names in one policy */
+
+/* Rules and policies. */
+#define MAX_RULE_LEN 4096    /* one rule string */
+#define MAX_RULES 1000000    /* rules in one policy */
+#define MAX_PATHS_PER_RULE 256 /* comma-separated path patterns in one rule */
+#define MAX_PATTERN_ELEMS 128 /* labels or segments in one pattern */
+#define MAX_DFA_STATES 4000000 /* states of one compiled automaton */
+#define MAX_POLICY_STRINGS (16u << 20) /* string section of a .bpol: 24-bit offsets */
+#define MAX_POLICY_FILE (1u << 30) /* largest .bpol the loader maps */
+#define MAX_CONFIG_FILE (16u << 20) /* largest config.yaml the compiler reads */
+
+/* HTTP (used by the proxy runtime). */
+#define MAX_REQ_HEAD 65536   /* request line + headers; beyond it: 431 */
+#define MAX_HEADERS 100      /* header fields in one request head */
+#define MAX_URL_LEN 16384    /* absolute URL accepted by url_parse */
+
+#endif
