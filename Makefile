@@ -140,7 +140,7 @@ NOALLOC_SRC := tests/noalloc.c runtime/bt.c runtime/url.c runtime/reason.c
 $(BUILD)/tests/noalloc: $(NOALLOC_SRC) $(GEN_SRC)
 	@mkdir -p $(@D)
 	@echo "  CC    $@"
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) -I. -I$(BUILD)/gen -o $@ \
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) -I. -I$(BUILD)/gen -Iruntime -Icompiler -Igrammar -o $@ \
 		$(NOALLOC_SRC) $(filter %/host.c %/path.c %/url.c,$(GEN_SRC))
 
 check: deps

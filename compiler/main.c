@@ -280,7 +280,7 @@ main(int argc, char **argv)
 	const char **allow;
 	const char *output = NULL, *decide = NULL, *dump = NULL;
 	const char *policy = NULL;
-	int check = 0, explain = 0, ch, i;
+	int check = 0, explain = 0, ch, i, ret = 0;
 	size_t nallow = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -358,7 +358,8 @@ main(int argc, char **argv)
 	if (decide != NULL) {
 		if (argc != 0 || output || dump || explain || check)
 			usage(2);
-		return run_decide(decide);
+		ret = run_decide(decide);
+		goto out;
 	}
 	if (dump != NULL) {
 		struct loaded l;
@@ -368,7 +369,8 @@ main(int argc, char **argv)
 		if (dump_policy(stdout, &l.bt) == -1 || fflush(stdout) != 0)
 			die("writing the dump failed");
 		unload(&l);
-		return 0;
+		ret = 0;
+		goto out;
 	}
 	if (explain) {
 		struct loaded l;
@@ -385,9 +387,9 @@ main(int argc, char **argv)
 		} else
 			die("--explain needs a policy: --policy FILE, --config "
 			    "FILE or --allow RULE");
-		run_explain(&l, argv[0], argv[1]);
+		ret = run_explain(&l, argv[0], argv[1]);
 		unload(&l);
-		return 0;
+		goto out;
 	}
 	if (argc != 0) {
 		fprintf(stderr, "%s: unexpected argument '%s'\n", progname,
@@ -404,20 +406,19 @@ main(int argc, char **argv)
 		    "to check only)\n", progname);
 		usage(2);
 	}
-	if (compiler_compile(&o, &out) == -1)
-		return 2;
-	if (check) {
-		printf("configuration OK (%u rules)\n", out.nrules);
-		free(out.buf);
-		return 0;
+	if (compiler_compile(&o, &out) == -1) {
+		ret = 2;
+		goto out;
 	}
-	if (compiler_write_file(output, out.buf, out.len) == -1) {
+	if (check)
+		printf("configuration OK (%u rules)\n", out.nrules);
+	else if (compiler_write_file(output, out.buf, out.len) == -1) {
 		fprintf(stderr, "%s: cannot write '%s': %s\n", progname, output,
 		    strerror(errno));
-		free(out.buf);
-		return 1;
+		ret = 1;
 	}
 	free(out.buf);
+ out:
 	free(allow);
-	return 0;
+	return ret;
 }

@@ -320,6 +320,12 @@ test_strings(void)
 	check("log_level: debgu\n", -1, "t.yaml:1:12: error: invalid "
 	    "log_level 'debgu': expected error, warn, info or debug; did "
 	    "you mean 'debug'?\n", "log_level debgu");
+	check("log_level: err\n", -1, "t.yaml:1:12: error: invalid "
+	    "log_level 'err': expected error, warn, info or debug; did "
+	    "you mean 'error'?\n", "log_level err");
+	check("log_level: Information\n", -1, "t.yaml:1:12: error: invalid "
+	    "log_level 'Information': expected error, warn, info or debug; "
+	    "did you mean 'info'?\n", "log_level Information");
 	check("log_level: \"\"\n", -1, "t.yaml:1:13: error: invalid "
 	    "log_level '': expected error, warn, info or debug\n",
 	    "log_level empty");
