@@ -38,9 +38,11 @@ PKG_CONFIG ?= pkg-config
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wcast-qual -Wformat=2 -Wvla
 CFLAGS ?= -O2 -g
+PKGS := yaml-0.1 wolfssl libcares
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(SANFLAGS) -MMD -MP \
-	$(shell $(PKG_CONFIG) --cflags yaml-0.1 2>/dev/null)
-LDLIBS := $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null || echo -lyaml)
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+# libev ships no .pc file on Debian: plain -lev (STYLE rule 37)
+LDLIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lwolfssl -lcares) -lev
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 # Sources are discovered: add a .c to a folder and it is built.
@@ -174,7 +176,8 @@ deps:
 
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -I. -Ibuild/fuzz/gen $(shell $(PKG_CONFIG) --cflags yaml-0.1 2>/dev/null)
+	-fno-sanitize-recover=undefined -I. -Ibuild/fuzz/gen -Iruntime -Icompiler -Igrammar \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 SECS ?= 15
 FUZZ_LIB_SRC := $(LIB_SRC)
 
@@ -204,7 +207,7 @@ fuzz-run: build/fuzz/fuzz_$(T)
 # ---- benchmarks -------------------------------------------------------------
 
 BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -Ibuild/gen \
-	$(shell $(PKG_CONFIG) --cflags yaml-0.1 2>/dev/null)
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 
 build/bench/%: tests/bench/%.c build/libboundary.a
 	@mkdir -p $(@D)
@@ -230,5 +233,7 @@ fmt-check:
 
 clean:
 	rm -rf build bin
+
+.SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -320,6 +320,12 @@ parse_host(struct parser *ps, const char *p, const char *lim,
 		perr(ps, p, "empty domain; write 'domain=*' for every host");
 		return;
 	}
+	if (*p == '[') {
+		perr(ps, p, "character '[' is not allowed in a domain: IPv6 "
+		    "literals cannot be written in a rule; only 'domain=*' "
+		    "matches them");
+		return;
+	}
 	for (;; p = e) {
 		t = rule_lex_host(p, lim, &e);
 		switch (t) {

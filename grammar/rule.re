@@ -40,10 +40,12 @@
 	// RFC 7230 section 3.2.6
 	tchar = [!#$%&'*+.^_`|~0-9A-Za-z-];
 
-	// RFC 3986 pchar, less ',' (our list separator) and '*' (wildcard)
+	// A byte of a literal path segment: what url_segment_canon accepts
+	// (printable ASCII but '\\', '#', '?' and '/'; '%' only in an escape),
+	// less ',' (our list separator) and '*' (the wildcard).
 	hex = [0-9A-Fa-f];
 	pct = "%" hex hex;
-	pchar = [A-Za-z0-9._~!$&'()+;=:@-] | pct;
+	pchar = [\x21-\x7e] \ [#%*,/?\\] | pct;
 
 	// one well-formed UTF-8 character beyond ASCII, so that a
 	// diagnostic can show it whole

@@ -34,4 +34,28 @@
 #define MAX_HEADERS 100      /* header fields in one request head */
 #define MAX_URL_LEN 16384    /* absolute URL accepted by url_parse */
 
+/* TLS interception (ca.c, tls.c, hello.c). */
+#define LEAF_CACHE_SIZE 1024 /* leaf certificates kept (LRU), pre-allocated */
+#define LEAF_DER_MAX 2048    /* one DER leaf certificate */
+#define LEAF_VALID_SECS (7 * 86400) /* leaf notAfter - now */
+#define LEAF_REMINT_SECS (3 * 86400) /* a cached leaf older than this is re-minted */
+#define CA_VALID_SECS (2 * 365 * 86400) /* a new CA's notAfter - now */
+#define CERT_BACKDATE_SECS 3600 /* notBefore = now - this (clock skew) */
+#define CA_FILE_MAX (64 * 1024) /* largest ca-cert.pem / ca-key.pem read */
+#define HELLO_MAX_LEN 16384  /* ClientHello records (headers included) we buffer */
+#define TLS_PREPEND_MAX (HELLO_MAX_LEN + 2048) /* bytes read before TLS starts */
+#define TLS_ERR_LEN 256      /* tls_error_str() text */
+
+/* Audit (audit/).  Records are fixed size; longer fields are truncated. */
+#define AUDIT_QUEUE_LEN 512  /* records in the ring shared by all sinks */
+#define AUDIT_METHOD_MAX MAX_METHOD_LEN /* http_method bytes kept */
+#define AUDIT_URL_MAX 4096   /* http_url bytes kept */
+#define AUDIT_RULE_MAX 1024  /* matched_rule bytes kept */
+#define AUDIT_HOST_MAX 272   /* host bytes kept: "[v6]" or name, ":port" */
+#define AUDIT_SINK_BUF 65536 /* formatted bytes buffered per stderr/file sink */
+#define AUDIT_FRAME_MAX 32768 /* agent socket frame payload (codec MaxMessageSize) */
+#define AUDIT_BATCH_MAX 10   /* records per agent socket batch */
+#define AUDIT_BATCH_DELAY 5.0 /* seconds a partial batch waits */
+#define AUDIT_SOCK_RETRY 2.0 /* seconds between agent socket connect attempts */
+
 #endif

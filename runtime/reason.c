@@ -6,6 +6,8 @@ static const char *const names[REASON_COUNT] = {
 	[REASON_NO_RULE] = "no_rule",
 	[REASON_BAD_REQUEST] = "bad_request",
 	[REASON_HOST_MISMATCH] = "host_mismatch",
+	[REASON_CONNECT_DENIED] = "connect_denied",
+	[REASON_OVERLOAD] = "overload",
 };
 
 const char *

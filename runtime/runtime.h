@@ -20,6 +20,8 @@ enum reason {
 	REASON_NO_RULE,		/* no rule matched */
 	REASON_BAD_REQUEST,	/* the request could not be parsed or canonicalised */
 	REASON_HOST_MISMATCH,	/* Host, SNI, CONNECT and URL authority disagree */
+	REASON_CONNECT_DENIED,	/* CONNECT to a host no rule could allow */
+	REASON_OVERLOAD,	/* refused: a fixed pool (connections, buffers) is full */
 	REASON_COUNT
 };
 

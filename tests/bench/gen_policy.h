@@ -6,8 +6,9 @@
  * A policy of n rules looks like a large organisation's allowlist: mostly
  * exact API hosts (api.<word><i>.<tld>), some leading wildcards
  * (*.<word><i>.<tld>), a few middle wildcards (api.*.<word><i>.<tld>),
- * method lists on a quarter of the rules, path lists with /v1/* style
- * patterns on about a third, and two universal rules (domain=* with a path)
+ * method lists on a quarter of the rules, path lists of literal and
+ * wildcard segments (a trailing '*' after /v1, /api/<word>, ...) on about a
+ * third, and two universal rules (domain=* with a path)
  * at one third and two thirds of the list.
  *
  * Header-only; every function is static and marked unused so that a
