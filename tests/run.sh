@@ -35,6 +35,7 @@ stage() {
 
 stage unit "$BUILD/tests/unit"
 stage golden env BUILD="$BUILD" sh tests/golden/run.sh
+stage cli env BUILD="$BUILD" sh tests/cli.sh
 stage no-alloc sh tests/nmcheck.sh "$BUILD"
 "$BUILD/bin/boundary-compile" --config tests/noalloc.yaml -o "$tmp/noalloc.bpol" 2>"$tmp/noalloc.err" ||
 	cat "$tmp/noalloc.err"
