@@ -39,6 +39,8 @@ cut_len(struct view v, size_t max)
 		;
 	if (k == 0)
 		return n;
+	if (p[k - 1] >= 0xf5 || p[k - 1] == 0xc0 || p[k - 1] == 0xc1)
+		return n;	/* not a lead byte: nothing valid to protect */
 	if (p[k - 1] >= 0xf0)
 		need = 4;
 	else if (p[k - 1] >= 0xe0)

@@ -42,14 +42,26 @@ struct cpat {
 	uint32_t payload;
 };
 
+/*
+ * Bytes [tpos, tpos + n) of a rule's text were stored at STRINGS offset
+ * boff; labels and segments that lie there cost nothing more.
+ */
+struct region {
+	uint32_t tpos, n, boff;
+};
+
+#define RULE_REGIONS 3
+
 struct builder {
 	struct arena *a;
 	struct diag *d;
 	struct tbl *t;
 	const struct rule *rules;
 	uint32_t nrules;
-	uint32_t *text_off;	/* per rule: its text in STRINGS */
+	struct region *regions;	/* per rule: where parts of its text went */
 	struct map strmap;	/* label bytes -> BT_EDGE_STR */
+	struct map cstrmap;	/* counted string bytes -> offset */
+	struct map mlistmap;	/* method list string offset -> MLISTS index */
 	struct map listmap;	/* counted list -> offset in U32 */
 	struct map csetmap;	/* rule list -> cset */
 	struct map pdfamap;	/* path DFA shape -> pdfa */
@@ -107,8 +119,8 @@ str_append(struct builder *b, const char *p, size_t n)
 static uint32_t
 intern_label(struct builder *b, const struct rule *r, struct view s)
 {
-	uint32_t *v, off;
-	int found;
+	uint32_t *v, off = BT_NONE;
+	int found, k;
 
 	if (s.n > BT_MAX_EDGE_LABEL) {
 		too_large(b, "a label or segment");
@@ -118,15 +130,60 @@ intern_label(struct builder *b, const struct rule *r, struct view s)
 	if (found)
 		return *v;
 	if (r != NULL && s.n > 0 && s.p >= r->text.p &&
-	    s.p + s.n <= r->text.p + r->text.n)
-		off = b->text_off[r->index] + (uint32_t)(s.p - r->text.p);
-	else {
+	    s.p + s.n <= r->text.p + r->text.n) {
+		uint32_t pos = (uint32_t)(s.p - r->text.p);
+		for (k = 0; k < RULE_REGIONS; k++) {
+			const struct region *g = &b->regions[r->index *
+			    RULE_REGIONS + k];
+			if (g->n > 0 && pos >= g->tpos &&
+			    pos + s.n <= g->tpos + g->n) {
+				off = g->boff + (pos - g->tpos);
+				break;
+			}
+		}
+	}
+	if (off == BT_NONE) {
 		uint32_t *keep = v;
 		off = str_append(b, s.p, s.n);
 		v = keep;	/* str_append does not touch the map */
 	}
+	if (off >= BT_MAX_STRINGS) {
+		too_large(b, "the string section");
+		return 0;
+	}
 	*v = BT_EDGE_STR(off, s.n);
 	return *v;
+}
+
+/*
+ * Interns a counted string (length prefix, then the bytes; bt_cstr) and
+ * returns its offset; equal strings are stored once.
+ */
+static uint32_t
+intern_cstr(struct builder *b, struct view s)
+{
+	uint32_t *v, off;
+	unsigned char len[2];
+	int found;
+
+	if (s.n > BT_MAX_CSTR) {
+		too_large(b, "a string");
+		return 0;
+	}
+	v = map_put(&b->cstrmap, s.p, s.n, &found);
+	if (found)
+		return *v;
+	if (s.n < 0x80) {
+		len[0] = (unsigned char)s.n;
+		off = str_append(b, (const char *)len, 1);
+	} else {
+		len[0] = (unsigned char)(0x80 | (s.n & 0x7f));
+		len[1] = (unsigned char)(s.n >> 7);
+		off = str_append(b, (const char *)len, 2);
+	}
+	str_append(b, s.p, s.n);
+	*v = off;
+	return off;
 }
 
 /* Interns a counted list (n items) in U32; returns its offset. */
@@ -522,7 +579,7 @@ build_methods(struct builder *b)
 		}
 		slot = map_put_copy(&b->maskmap, &mask, sizeof(mask), &found);
 		if (!found) {
-			if (t->nmasks > 0xffff) {
+			if (t->nmasks >= BT_MAX_MASKS) {
 				too_large(b, "the number of method sets");
 				return;
 			}
@@ -532,8 +589,170 @@ build_methods(struct builder *b)
 				    &t->capmasks, sizeof(*t->masks));
 			t->masks[t->nmasks++] = mask;
 		}
-		t->rules[i].mask = (uint16_t)*slot;
+		t->rules[i].mask |= (uint16_t)*slot;
 	}
+}
+
+/*
+ * Stores the text of rule <r> as parts (see bt_format.h) and records where
+ * each part went, so that labels inside it are free.
+ */
+/* Offset of <s> as a counted string, and where its bytes start. */
+static uint32_t
+intern_part(struct builder *b, struct view s, uint32_t *bytes)
+{
+	uint32_t off = intern_cstr(b, s);
+
+	*bytes = off + (s.n < 0x80 ? 1 : 2);
+	return off;
+}
+
+/* Index of method list <s> in MLISTS (shared between rules). */
+static uint16_t
+intern_mlist(struct builder *b, struct view s, uint32_t *bytes)
+{
+	struct tbl *t = b->t;
+	uint32_t off = intern_part(b, s, bytes), *slot;
+	int found;
+
+	slot = map_put_copy(&b->mlistmap, &off, sizeof(off), &found);
+	if (!found) {
+		if (t->nmlists >= BT_MAX_MLISTS) {
+			too_large(b, "the number of distinct method lists");
+			return 0;
+		}
+		*slot = (uint32_t)t->nmlists;
+		GROW(b, t->mlists, t->nmlists, t->capmlists);
+		t->mlists[t->nmlists++] = off;
+	}
+	return (uint16_t)*slot;
+}
+
+/*
+ * Stores the text of rule <r> as parts (see bt_format.h) and records where
+ * each part went, so that labels inside it are free.
+ */
+static void
+store_text(struct builder *b, const struct rule *r, struct bt_rule *out)
+{
+	struct region *g = &b->regions[r->index * RULE_REGIONS];
+	struct arena scratch = { 0 };
+	struct view canon = rule_canon(&scratch, r);
+	const char *p = r->text.p, *end = r->text.p + r->text.n;
+	uint32_t bytes;
+	int k = 0;
+
+	out->domain = out->path = BT_NONE;
+	out->method = BT_NO_METHOD;
+	out->mask = 0;
+	if (!view_eq(canon, r->text)) {
+		out->mask = BT_RULE_VERBATIM;
+		out->domain = intern_part(b, r->text, &bytes);
+		g[0] = (struct region){ 0, (uint32_t)r->text.n, bytes };
+		arena_free(&scratch);
+		return;
+	}
+	arena_free(&scratch);
+	/* canonical: "method=M domain=D path=P", each part optional */
+	while (p < end && k < RULE_REGIONS) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		const char *stop = sp ? sp : end;
+		struct view v = view_make(eq + 1, (size_t)(stop - eq - 1));
+
+		if (p[0] == 'm')
+			out->method = intern_mlist(b, v, &bytes);
+		else if (p[0] == 'd')
+			out->domain = intern_part(b, v, &bytes);
+		else
+			out->path = intern_part(b, v, &bytes);
+		g[k++] = (struct region){ (uint32_t)(v.p - r->text.p),
+			(uint32_t)v.n, bytes };
+		p = stop + 1;
+	}
+}
+
+/* 1 if a host pattern is all literal labels (an exact host). */
+static int
+exact_host(const struct rule *r)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->host.n; i++)
+		if (r->host.e[i].kind != PAT_LIT)
+			return 0;
+	return r->host.n > 0;
+}
+
+/* The canonical host of an exact pattern: labels in order, joined by '.'. */
+static struct view
+join_host(struct arena *a, const struct rule *r)
+{
+	size_t n = 0, i;
+	char *s;
+
+	for (i = 0; i < r->host.n; i++)
+		n += r->host.e[i].s.n + 1;
+	s = arena_alloc(a, n + 1);
+	n = 0;
+	for (i = r->host.n; i-- > 0;) {
+		memcpy(s + n, r->host.e[i].s.p, r->host.e[i].s.n);
+		n += r->host.e[i].s.n;
+		if (i > 0)
+			s[n++] = '.';
+	}
+	return view_make(s, n);
+}
+
+/* Acceptance value for a sorted rule list: one any-path rule, or a cset. */
+static uint32_t
+acc_for(struct builder *b, const uint32_t *rl, uint32_t n)
+{
+	if (n == 1 && rule_any_path(&b->rules[rl[0]]))
+		return BT_ACC_RULE | rl[0];
+	return cset_for(b, rl, n);
+}
+
+/*
+ * The rules of the host DFA (built from wildcard patterns) that accept
+ * <host>, found by walking the DFA at compile time.  Returns the count and
+ * sets *out to the DFA's accept list (or NULL).
+ */
+static uint32_t
+wild_accepts(struct builder *b, struct map *edges, struct view host,
+    uint32_t **acc, uint32_t *accn, uint32_t nst, uint32_t **out)
+{
+	const char *end = host.p + host.n;
+	uint32_t st = 0;
+	char key[4 + BT_MAX_EDGE_LABEL];
+
+	*out = NULL;
+	if (nst == 0)
+		return 0;
+	for (;;) {
+		const char *dot = memrchr(host.p, '.', (size_t)(end - host.p));
+		const char *lab = dot ? dot + 1 : host.p;
+		size_t n = (size_t)(end - lab);
+		uint32_t *to;
+		int found;
+
+		memcpy(key, &st, 4);
+		memcpy(key + 4, lab, n);
+		to = map_put_copy(edges, key, 4 + n, &found);
+		if (!found)
+			*to = BT_DEAD;	/* remembered as "no edge" */
+		if (*to != BT_DEAD)
+			st = *to;
+		else
+			st = b->t->hst[st].def & BT_STATE_MASK;
+		if (st == BT_DEAD)
+			return 0;
+		if (dot == NULL)
+			break;
+		end = dot;
+	}
+	*out = acc[st];
+	return accn[st];
 }
 
 int
@@ -542,7 +761,10 @@ build_table(struct arena *a, struct diag *d, const struct rule *rules,
 {
 	struct builder b;
 	struct cpat *hpats;
+	struct map xmap, edges;
 	uint32_t nh = 0, nu = 0, i, j, nst, **acc, *accn, *ulist;
+	uint32_t *xrules, *xnext, *xhead, nx = 0;
+	struct view *xkey;
 
 	memset(t, 0, sizeof(*t));
 	memset(&b, 0, sizeof(b));
@@ -552,6 +774,8 @@ build_table(struct arena *a, struct diag *d, const struct rule *rules,
 	b.rules = rules;
 	b.nrules = n;
 	map_init(&b.strmap, a);
+	map_init(&b.cstrmap, a);
+	map_init(&b.mlistmap, a);
 	map_init(&b.listmap, a);
 	map_init(&b.csetmap, a);
 	map_init(&b.pdfamap, a);
@@ -559,25 +783,27 @@ build_table(struct arena *a, struct diag *d, const struct rule *rules,
 	t->universal = BT_NONE;
 	t->nrules = n;
 	t->rules = arena_zalloc(a, (n + 1) * sizeof(*t->rules));
-	b.text_off = arena_alloc(a, (n + 1) * sizeof(*b.text_off));
+	b.regions = arena_zalloc(a, ((size_t)n + 1) * RULE_REGIONS *
+	    sizeof(*b.regions));
 
-	/* rule texts first: labels inside them are then free */
-	for (i = 0; i < n; i++) {
-		if (rules[i].text.n > 0xffff) {
-			too_large(&b, "a rule's text");
-			return -1;
-		}
-		b.text_off[i] = str_append(&b, rules[i].text.p, rules[i].text.n);
-		t->rules[i].text_off = b.text_off[i];
-		t->rules[i].text_len = (uint16_t)rules[i].text.n;
-	}
+	/* rule texts first, in parts: labels inside them are then free */
+	for (i = 0; i < n; i++)
+		store_text(&b, &rules[i], &t->rules[i]);
 	build_methods(&b);
 	if (b.failed)
 		return -1;
 
-	/* patterns: host (reversed) and paths, with labels interned */
+	/*
+	 * Host patterns: "*" (universal), all-literal (exact: XHOSTS) or with
+	 * wildcards (the host DFA).  Path patterns with labels interned.
+	 */
 	hpats = arena_alloc(a, (n + 1) * sizeof(*hpats));
 	ulist = arena_alloc(a, (n + 1) * sizeof(*ulist));
+	xrules = arena_alloc(a, (n + 1) * sizeof(*xrules));
+	xnext = arena_alloc(a, (n + 1) * sizeof(*xnext));
+	xhead = arena_alloc(a, (n + 1) * sizeof(*xhead));
+	xkey = arena_alloc(a, (n + 1) * sizeof(*xkey));
+	map_init(&xmap, a);
 	b.ppat = arena_alloc(a, (n + 1) * sizeof(*b.ppat));
 	for (i = 0; i < n; i++) {
 		const struct rule *r = &rules[i];
@@ -586,7 +812,24 @@ build_table(struct arena *a, struct diag *d, const struct rule *rules,
 			b.ppat[i][j] = compile_pattern(&b, r, &r->paths[j], 0);
 		if (rule_any_host(r))
 			ulist[nu++] = i;
-		else
+		else if (exact_host(r)) {
+			/* group rules by host, in rule order */
+			struct view h = join_host(a, r);
+			int found;
+			uint32_t *slot = map_put(&xmap, h.p, h.n, &found);
+			if (!found) {
+				*slot = nx;
+				xkey[nx] = h;
+				xhead[nx] = xrules[nx] = BT_NONE;
+				nx++;
+			}
+			xnext[i] = BT_NONE;
+			if (xhead[*slot] == BT_NONE)
+				xhead[*slot] = i;
+			else
+				xnext[xrules[*slot]] = i;
+			xrules[*slot] = i;	/* last rule of the host */
+		} else
 			hpats[nh++] = compile_pattern(&b, r, &r->host, i);
 	}
 	if (b.failed)
@@ -596,19 +839,50 @@ build_table(struct arena *a, struct diag *d, const struct rule *rules,
 	    &t->hed, &t->nhed, &t->caphed, &acc, &accn);
 	if (b.failed)
 		return -1;
-	for (i = 0; i < nst; i++) {
-		uint32_t acv;
-		if (accn[i] == 0)
-			continue;
-		if (accn[i] == 1 && rule_any_path(&rules[acc[i][0]]))
-			acv = BT_ACC_RULE | acc[i][0];
-		else
-			acv = cset_for(&b, acc[i], accn[i]);
-		t->hst[i].acc = acv;
+	if (t->nhst >= BT_DEAD) {
+		too_large(&b, "the host automaton");
+		return -1;
+	}
+	for (i = 0; i < nst; i++)
+		if (accn[i] > 0)
+			t->hst[i].acc = acc_for(&b, acc[i], accn[i]);
+
+	/* exact hosts: their own rules merged with the wildcard rules */
+	map_init(&edges, a);
+	for (i = 0; i < t->nhed; i++) {
+		char key[4 + BT_MAX_EDGE_LABEL];
+		uint32_t len = t->hed[i].str & 0xff, *slot;
+		int found;
+		memcpy(key, &t->hed[i].from, 4);
+		memcpy(key + 4, t->str + (t->hed[i].str >> 8), len);
+		slot = map_put_copy(&edges, key, 4 + len, &found);
+		*slot = t->hed[i].to;
+	}
+	t->xh = arena_alloc(a, (nx + 1) * sizeof(*t->xh));
+	for (i = 0; i < nx && !b.failed; i++) {
+		uint32_t *wl, nw, *all, na = 0, ne = 0, k, r;
+		nw = wild_accepts(&b, &edges, xkey[i], acc, accn, nst, &wl);
+		for (r = xhead[i]; r != BT_NONE; r = xnext[r])
+			ne++;
+		all = arena_alloc(a, (nw + ne + 1) * sizeof(*all));
+		/* merge two ascending lists */
+		k = 0;
+		for (r = xhead[i]; r != BT_NONE || k < nw;) {
+			if (r != BT_NONE && (k >= nw || r < wl[k])) {
+				all[na++] = r;
+				r = xnext[r];
+			} else {
+				if (r != BT_NONE && r == wl[k])
+					r = xnext[r];
+				all[na++] = wl[k++];
+			}
+		}
+		t->xh[t->nxh].hash = bt_hash32(xkey[i].p, xkey[i].n);
+		t->xh[t->nxh].str = intern_cstr(&b, xkey[i]);
+		t->xh[t->nxh].acc = acc_for(&b, all, na);
+		t->nxh++;
 	}
 	if (nu > 0)
 		t->universal = cset_for(&b, ulist, nu);
-	if (t->nhst >= BT_DEAD)
-		too_large(&b, "the host automaton");
 	return b.failed ? -1 : 0;
 }

@@ -26,6 +26,10 @@ struct tbl {
 	uint32_t nmethods;
 	uint32_t *masks;
 	size_t nmasks, capmasks;
+	uint32_t *mlists;		/* counted strings of method lists */
+	size_t nmlists, capmlists;
+	struct bt_xhost *xh;		/* exact hosts, before placement */
+	size_t nxh;
 	struct bt_state *hst, *pst;	/* host / path states */
 	size_t nhst, caphst, npst, cappst;
 	struct tbl_edge *hed, *ped;	/* host / path edges */

@@ -30,6 +30,15 @@ cmp_lab(const void *a, const void *b)
 }
 
 static void
+print_hacc(FILE *f, uint32_t acc)
+{
+	if (acc & BT_ACC_RULE)
+		fprintf(f, "rule %u", acc & BT_STATE_MASK);
+	else
+		fprintf(f, "set %u", acc);
+}
+
+static void
 print_target(FILE *f, char prefix, uint32_t t)
 {
 	if (t == BT_DEAD)
@@ -100,16 +109,45 @@ dump_states(FILE *f, const struct bt *bt, const struct bt_state *st,
 			if (!host) {
 				fprintf(f, " accept ");
 				print_list(f, bt, acc);
-			} else if (acc & BT_ACC_RULE)
-				fprintf(f, " accept rule %u", acc & BT_STATE_MASK);
-			else
-				fprintf(f, " accept set %u", acc);
+			} else {
+				fprintf(f, " accept ");
+				print_hacc(f, acc);
+			}
 		}
 		fputc('\n', f);
 	}
 	free(labs);
 	free(count);
 	free(first);
+	return 0;
+}
+
+/* The exact hosts, sorted by name (the table order depends on hashing). */
+static int
+dump_xhosts(FILE *f, const struct bt *bt)
+{
+	struct lab *l = calloc(bt->nxhosts + 1, sizeof(*l));
+	uint32_t i, n = 0;
+
+	if (l == NULL)
+		return -1;
+	for (i = 0; i < bt->nxhosts; i++) {
+		const struct bt_xhost *x = &bt->xhosts[i];
+		if (x->str == BT_NONE)
+			continue;
+		uint32_t hdr, len = bt_cstr(bt->strings + x->str, &hdr);
+
+		l[n].s = view_make(bt->strings + x->str + hdr, len);
+		l[n++].to = x->acc;
+	}
+	qsort(l, n, sizeof(*l), cmp_lab);
+	fprintf(f, "exact hosts: %u\n", n);
+	for (i = 0; i < n; i++) {
+		fprintf(f, "  %.*s: ", (int)l[i].s.n, l[i].s.p);
+		print_hacc(f, l[i].to);
+		fputc('\n', f);
+	}
+	free(l);
 	return 0;
 }
 
@@ -128,8 +166,11 @@ dump_policy(FILE *f, const struct bt *bt)
 		struct rule r;
 		struct view canon;
 
+		char *text = arena_alloc(&a, BT_MAX_RULE_TEXT);
+
 		memset(&r, 0, sizeof(r));
-		r.text = bt_rule_text(bt, i);
+		r.text = view_make(text, bt_rule_text(bt, i, text,
+		    BT_MAX_RULE_TEXT));
 		r.index = i;
 		src.text = r.text.p;
 		src.len = r.text.n;
@@ -149,6 +190,8 @@ dump_policy(FILE *f, const struct bt *bt)
 		fprintf(f, " %.*s", (int)bt->methods[i].len,
 		    bt->strings + bt->methods[i].off);
 	fprintf(f, "\n");
+	if (dump_xhosts(f, bt) == -1)
+		goto fail;
 	fprintf(f, "host automaton: %u states\n", bt->nhstates);
 	if (dump_states(f, bt, bt->hstates, 0, bt->nhstates, bt->hedges,
 	    bt->nhedges, 'h', 1) == -1)

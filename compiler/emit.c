@@ -50,6 +50,65 @@ place_edges(const struct tbl *t, const struct tbl_edge *ed, size_t n,
 	return maxp;
 }
 
+/* Slots of the exact-host table: load at most 0.9 (Robin Hood). */
+static uint32_t
+xhost_slots(size_t n)
+{
+	return (uint32_t)(n + n / 9 + 1);
+}
+
+static uint32_t
+xdist(uint32_t i, uint32_t home, uint32_t n)
+{
+	return i >= home ? i - home : i + n - home;
+}
+
+/*
+ * Places the exact hosts by Robin Hood hashing in creation order: an entry
+ * farther from its home takes the slot of one nearer to its own.  Returns
+ * the longest probe distance.
+ */
+static uint32_t
+place_xhosts(const struct bt_xhost *xh, size_t n, struct bt_xhost *slots,
+    uint32_t nslots)
+{
+	uint32_t maxp = 0, i, d;
+	size_t k;
+
+	for (i = 0; i < nslots; i++) {
+		slots[i].str = BT_NONE;
+		slots[i].hash = 0;
+		slots[i].acc = 0;
+	}
+	for (k = 0; k < n; k++) {
+		struct bt_xhost e = xh[k];
+
+		i = bt_home(e.hash, nslots);
+		d = 0;
+		for (;;) {
+			uint32_t ds;
+			if (slots[i].str == BT_NONE) {
+				slots[i] = e;
+				if (d > maxp)
+					maxp = d;
+				break;
+			}
+			ds = xdist(i, bt_home(slots[i].hash, nslots), nslots);
+			if (ds < d) {
+				struct bt_xhost tmp = slots[i];
+				slots[i] = e;
+				if (d > maxp)
+					maxp = d;
+				e = tmp;
+				d = ds;
+			}
+			i = i + 1 == nslots ? 0 : i + 1;
+			d++;
+		}
+	}
+	return maxp;
+}
+
 static size_t
 align8(size_t n)
 {
@@ -62,6 +121,7 @@ emit_table(const struct tbl *t, unsigned char **bufp, size_t *lenp)
 	struct bt_header h;
 	size_t size[BT_SEC_COUNT], off, total;
 	uint32_t nhslots = table_slots(t->nhed), npslots = table_slots(t->nped);
+	uint32_t nxslots = xhost_slots(t->nxh);
 	unsigned char *buf;
 	int i;
 
@@ -77,6 +137,8 @@ emit_table(const struct tbl *t, unsigned char **bufp, size_t *lenp)
 	size[BT_SEC_RULES] = t->nrules * sizeof(struct bt_rule);
 	size[BT_SEC_METHODS] = t->nmethods * sizeof(struct bt_method);
 	size[BT_SEC_MASKS] = t->nmasks * sizeof(uint32_t);
+	size[BT_SEC_MLISTS] = t->nmlists * sizeof(uint32_t);
+	size[BT_SEC_XHOSTS] = nxslots * sizeof(struct bt_xhost);
 	size[BT_SEC_HSTATES] = t->nhst * sizeof(struct bt_state);
 	size[BT_SEC_HEDGES] = nhslots * sizeof(struct bt_edge);
 	size[BT_SEC_PSTATES] = t->npst * sizeof(struct bt_state);
@@ -107,6 +169,8 @@ emit_table(const struct tbl *t, unsigned char **bufp, size_t *lenp)
 		memcpy(SEC(BT_SEC_METHODS), t->methods, size[BT_SEC_METHODS]);
 	if (t->nmasks)
 		memcpy(SEC(BT_SEC_MASKS), t->masks, size[BT_SEC_MASKS]);
+	if (t->nmlists)
+		memcpy(SEC(BT_SEC_MLISTS), t->mlists, size[BT_SEC_MLISTS]);
 	memcpy(SEC(BT_SEC_HSTATES), t->hst, size[BT_SEC_HSTATES]);
 	if (t->npst)
 		memcpy(SEC(BT_SEC_PSTATES), t->pst, size[BT_SEC_PSTATES]);
@@ -116,12 +180,14 @@ emit_table(const struct tbl *t, unsigned char **bufp, size_t *lenp)
 		memcpy(SEC(BT_SEC_CSETS), t->csets, size[BT_SEC_CSETS]);
 	if (t->nu32)
 		memcpy(SEC(BT_SEC_U32), t->u32, size[BT_SEC_U32]);
+	h.xhost_max_probe = place_xhosts(t->xh, t->nxh,
+	    (struct bt_xhost *)(void *)SEC(BT_SEC_XHOSTS), nxslots);
 	h.hedge_max_probe = place_edges(t, t->hed, t->nhed,
 	    (struct bt_edge *)(void *)SEC(BT_SEC_HEDGES), nhslots);
 	h.pedge_max_probe = place_edges(t, t->ped, t->nped,
 	    (struct bt_edge *)(void *)SEC(BT_SEC_PEDGES), npslots);
 #undef SEC
-	/* bt_rule has no padding; the struct copies above are exact */
+	/* the structs copied above have no padding: the bytes are exact */
 	h.file_size = total;
 	memcpy(buf, &h, sizeof(h));
 	h.checksum = bt_checksum(buf, total);

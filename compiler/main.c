@@ -195,8 +195,9 @@ run_decide(const char *policy)
 		}
 		bt_decide(&l.bt, &rq, &v);
 		if (v.reason == REASON_ALLOWED) {
-			struct view t = bt_rule_text(&l.bt, v.rule);
-			printf("allow\t%.*s\n", (int)t.n, t.p);
+			char text[BT_MAX_RULE_TEXT];
+			size_t tn = bt_rule_text(&l.bt, v.rule, text, sizeof(text));
+			printf("allow\t%.*s\n", (int)tn, text);
 		} else
 			printf("deny\n");
 	}
@@ -205,6 +206,16 @@ run_decide(const char *policy)
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die("writing the decisions failed");
 	return 0;
+}
+
+/* Rule <i>'s text, rendered into the arena (rule_parse keeps views). */
+static struct view
+policy_rule_text(struct arena *a, const struct bt *bt, uint32_t i)
+{
+	char *buf = arena_alloc(a, BT_MAX_RULE_TEXT);
+	size_t n = bt_rule_text(bt, i, buf, BT_MAX_RULE_TEXT);
+
+	return view_make(buf, n);
 }
 
 static int
@@ -229,9 +240,10 @@ run_explain(struct loaded *l, const char *m, const char *u)
 	    rq.host.p, (int)rq.path.n, rq.path.p);
 	bt_decide(&l->bt, &rq, &v);
 	if (v.reason == REASON_ALLOWED) {
-		struct view t = bt_rule_text(&l->bt, v.rule);
-		printf("allow: rule %u matches: %.*s\n", v.rule + 1, (int)t.n,
-		    t.p);
+		char text[BT_MAX_RULE_TEXT];
+		size_t tn = bt_rule_text(&l->bt, v.rule, text, sizeof(text));
+		printf("allow: rule %u matches: %.*s\n", v.rule + 1, (int)tn,
+		    text);
 	} else
 		printf("deny: no rule matches\n");
 	for (i = 0; i < l->bt.nrules; i++) {
@@ -239,7 +251,7 @@ run_explain(struct loaded *l, const char *m, const char *u)
 		int match;
 
 		memset(&r, 0, sizeof(r));
-		r.text = bt_rule_text(&l->bt, i);
+		r.text = policy_rule_text(&a, &l->bt, i);
 		r.index = i;
 		src.text = r.text.p;
 		src.len = r.text.n;

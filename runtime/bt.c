@@ -35,13 +35,16 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 static const char *const sec_names[BT_SEC_COUNT] = {
-	"strings", "rules", "methods", "masks", "host states", "host edges",
+	"strings", "rules", "methods", "masks", "method lists", "exact hosts",
+	"host states",
+	"host edges",
 	"path states", "path edges", "path automata", "candidate sets", "lists",
 };
 
 static const size_t sec_elem[BT_SEC_COUNT] = {
 	1, sizeof(struct bt_rule), sizeof(struct bt_method), sizeof(uint32_t),
-	sizeof(struct bt_state), sizeof(struct bt_edge), sizeof(struct bt_state),
+	sizeof(uint32_t), sizeof(struct bt_xhost), sizeof(struct bt_state), sizeof(struct bt_edge),
+	sizeof(struct bt_state),
 	sizeof(struct bt_edge), sizeof(struct bt_pdfa), sizeof(struct bt_cset),
 	sizeof(uint32_t),
 };
@@ -86,6 +89,10 @@ check_sections(struct bt *bt, char *err, size_t errlen)
 	bt->nmethods = count[BT_SEC_METHODS];
 	bt->masks = (const uint32_t *)(const void *)at[BT_SEC_MASKS];
 	bt->nmasks = count[BT_SEC_MASKS];
+	bt->mlists = (const uint32_t *)(const void *)at[BT_SEC_MLISTS];
+	bt->nmlists = count[BT_SEC_MLISTS];
+	bt->xhosts = (const struct bt_xhost *)(const void *)at[BT_SEC_XHOSTS];
+	bt->nxhosts = count[BT_SEC_XHOSTS];
 	bt->hstates = (const struct bt_state *)(const void *)at[BT_SEC_HSTATES];
 	bt->nhstates = count[BT_SEC_HSTATES];
 	bt->hedges = (const struct bt_edge *)(const void *)at[BT_SEC_HEDGES];
@@ -107,6 +114,38 @@ static int
 str_ok(const struct bt *bt, uint32_t off, uint32_t len)
 {
 	return off <= bt->nstrings && len <= bt->nstrings - off;
+}
+
+/* A counted string at <off>: its length prefix and bytes are in bounds. */
+static int
+cstr_ok(const struct bt *bt, uint32_t off)
+{
+	uint32_t hdr, len;
+
+	if (!str_ok(bt, off, 1) || ((unsigned char)bt->strings[off] >= 0x80 &&
+	    !str_ok(bt, off, 2)))
+		return 0;
+	len = bt_cstr(bt->strings + off, &hdr);
+	return str_ok(bt, off + hdr, len);
+}
+
+static struct view
+cstr(const struct bt *bt, uint32_t off)
+{
+	uint32_t hdr, len = bt_cstr(bt->strings + off, &hdr);
+
+	return view_make(bt->strings + off + hdr, len);
+}
+
+/* Host acceptance value: a rule, or a candidate set. */
+static int
+hacc_ok(const struct bt *bt, uint32_t acc)
+{
+	if (acc == BT_NONE)
+		return 1;
+	if (acc & BT_ACC_RULE)
+		return (acc & BT_STATE_MASK) < bt->nrules;
+	return acc < bt->ncsets;
 }
 
 /*
@@ -210,6 +249,56 @@ def_ok(uint32_t def, uint32_t lo, uint32_t hi)
 	return t == BT_DEAD || (t >= lo && t < hi);
 }
 
+static uint32_t
+xdist(uint32_t i, uint32_t home, uint32_t n)
+{
+	return i >= home ? i - home : i + n - home;
+}
+
+/*
+ * The exact-host table: every entry names a valid host string whose hash it
+ * carries, a valid acceptance, and sits within the probe bound, which must
+ * be exact.
+ */
+static int
+check_xhosts(const struct bt *bt, uint32_t max_probe, char *err,
+    size_t errlen)
+{
+	uint32_t n = bt->nxhosts, i, longest = 0;
+
+	if (n == 0)
+		return fail(err, errlen, "exact hosts: empty table");
+	if (max_probe >= n)
+		return fail(err, errlen, "exact hosts: probe bound out of range");
+	for (i = 0; i < n; i++) {
+		const struct bt_xhost *x = &bt->xhosts[i];
+		struct view h;
+		uint32_t d;
+
+		if (x->str == BT_NONE)
+			continue;
+		if (!cstr_ok(bt, x->str))
+			return fail(err, errlen, "exact host %u out of range", i);
+		h = cstr(bt, x->str);
+		if (h.n == 0 || h.n > MAX_HOST_LEN ||
+		    bt_hash32(h.p, h.n) != x->hash)
+			return fail(err, errlen, "exact host %u: bad key", i);
+		if (x->acc == BT_NONE || !hacc_ok(bt, x->acc))
+			return fail(err, errlen,
+			    "exact host %u: acceptance out of range", i);
+		d = xdist(i, bt_home(x->hash, n), n);
+		if (d > max_probe)
+			return fail(err, errlen,
+			    "exact host %u is beyond the probe bound", i);
+		if (d > longest)
+			longest = d;
+	}
+	if (longest != max_probe)
+		return fail(err, errlen, "exact hosts: probe bound %u is not the "
+		    "longest probe %u", max_probe, longest);
+	return 0;
+}
+
 static int
 validate(struct bt *bt, char *err, size_t errlen)
 {
@@ -221,8 +310,6 @@ validate(struct bt *bt, char *err, size_t errlen)
 		    "section (%u)", h->nrules, bt->nrules);
 	if (bt->nmethods != h->nmethods || bt->nmethods > BT_MAX_METHODS)
 		return fail(err, errlen, "bad method count %u", h->nmethods);
-	if (h->reserved != 0)
-		return fail(err, errlen, "reserved header field is not zero");
 	if (bt->nhstates == 0 || bt->nhstates >= BT_DEAD ||
 	    bt->npstates >= BT_DEAD)
 		return fail(err, errlen, "bad state count");
@@ -235,11 +322,27 @@ validate(struct bt *bt, char *err, size_t errlen)
 		    !str_ok(bt, m->off, m->len))
 			return fail(err, errlen, "method %u out of range", i);
 	}
+	for (i = 0; i < bt->nmlists; i++)
+		if (!cstr_ok(bt, bt->mlists[i]))
+			return fail(err, errlen, "method list %u out of range", i);
 	for (i = 0; i < bt->nrules; i++) {
 		const struct bt_rule *r = &bt->rules[i];
-		if (!str_ok(bt, r->text_off, r->text_len))
+		size_t len = 0;
+		if ((r->method != BT_NO_METHOD && r->method >= bt->nmlists) ||
+		    (r->domain != BT_NONE && !cstr_ok(bt, r->domain)) ||
+		    (r->path != BT_NONE && !cstr_ok(bt, r->path)) ||
+		    ((r->mask & BT_RULE_VERBATIM) && (r->domain == BT_NONE ||
+		    r->method != BT_NO_METHOD || r->path != BT_NONE)))
 			return fail(err, errlen, "rule %u text out of range", i);
-		if (r->mask >= bt->nmasks)
+		if (r->method != BT_NO_METHOD)
+			len += 8 + cstr(bt, bt->mlists[r->method]).n;
+		if (r->domain != BT_NONE)
+			len += 8 + cstr(bt, r->domain).n;
+		if (r->path != BT_NONE)
+			len += 6 + cstr(bt, r->path).n;
+		if (len > BT_MAX_RULE_TEXT)
+			return fail(err, errlen, "rule %u text too long", i);
+		if (BT_MASK_INDEX(r->mask) >= bt->nmasks)
 			return fail(err, errlen, "rule %u method mask out of range",
 			    i);
 	}
@@ -282,16 +385,12 @@ validate(struct bt *bt, char *err, size_t errlen)
 		if (!def_ok(s->def, 0, bt->nhstates))
 			return fail(err, errlen,
 			    "host state %u: default edge out of range", i);
-		if (s->acc == BT_NONE)
-			continue;
-		if (s->acc & BT_ACC_RULE) {
-			if ((s->acc & BT_STATE_MASK) >= bt->nrules)
-				return fail(err, errlen,
-				    "host state %u: rule out of range", i);
-		} else if (s->acc >= bt->ncsets)
+		if (!hacc_ok(bt, s->acc))
 			return fail(err, errlen,
-			    "host state %u: candidate set out of range", i);
+			    "host state %u: acceptance out of range", i);
 	}
+	if (check_xhosts(bt, h->xhost_max_probe, err, errlen) == -1)
+		return -1;
 	if (h->universal != BT_NONE && h->universal >= bt->ncsets)
 		return fail(err, errlen, "universal set out of range");
 	if (check_edges(bt, bt->hedges, bt->nhedges, bt->nhstates,
@@ -300,6 +399,7 @@ validate(struct bt *bt, char *err, size_t errlen)
 	if (check_edges(bt, bt->pedges, bt->npedges, bt->npstates,
 	    h->pedge_max_probe, 1, "path edges", err, errlen) == -1)
 		return -1;
+	bt->xmax_probe = h->xhost_max_probe;
 	bt->hmax_probe = h->hedge_max_probe;
 	bt->pmax_probe = h->pedge_max_probe;
 	bt->universal = h->universal;
@@ -400,12 +500,70 @@ bt_close(struct bt *bt)
 	memset(bt, 0, sizeof(*bt));
 }
 
-struct view
-bt_rule_text(const struct bt *bt, uint32_t i)
+/* Appends <s> to buf[*at, cap); counts beyond cap without writing. */
+static void
+put(char *buf, size_t cap, size_t *at, const char *s, size_t n)
 {
+	if (*at < cap)
+		memcpy(buf + *at, s, n < cap - *at ? n : cap - *at);
+	*at += n;
+}
+
+size_t
+bt_rule_text(const struct bt *bt, uint32_t i, char *buf, size_t cap)
+{
+	const struct bt_rule *r;
+	static const char *const keys[3] = { "method=", "domain=", "path=" };
+	uint32_t part[3];
+	size_t at = 0;
+	int k;
+
 	assert(i < bt->nrules);
-	return view_make(bt->strings + bt->rules[i].text_off,
-	    bt->rules[i].text_len);
+	r = &bt->rules[i];
+	if (r->mask & BT_RULE_VERBATIM) {
+		struct view t = cstr(bt, r->domain);
+		put(buf, cap, &at, t.p, t.n);
+		return at;
+	}
+	part[0] = r->method == BT_NO_METHOD ? BT_NONE : bt->mlists[r->method];
+	part[1] = r->domain;
+	part[2] = r->path;
+	for (k = 0; k < 3; k++) {
+		struct view v;
+		if (part[k] == BT_NONE)
+			continue;
+		v = cstr(bt, part[k]);
+		if (at > 0)
+			put(buf, cap, &at, " ", 1);
+		put(buf, cap, &at, keys[k], strlen(keys[k]));
+		put(buf, cap, &at, v.p, v.n);
+	}
+	return at;
+}
+
+/*
+ * The exact-host table lookup: the acceptance for <host>, or BT_NONE.
+ * Robin Hood order lets a miss stop early.
+ */
+static inline uint32_t
+xhost_find(const struct bt *bt, const char *host, size_t n)
+{
+	uint32_t hash = bt_hash32(host, n), ns = bt->nxhosts;
+	uint32_t i = bt_home(hash, ns), d;
+
+	for (d = 0; d <= bt->xmax_probe; d++) {
+		const struct bt_xhost *x = &bt->xhosts[i];
+		if (x->str == BT_NONE ||
+		    xdist(i, bt_home(x->hash, ns), ns) < d)
+			break;
+		if (x->hash == hash) {
+			struct view k = cstr(bt, x->str);
+			if (k.n == n && bt_bytes_eq(k.p, host, n))
+				return x->acc;
+		}
+		i = i + 1 == ns ? 0 : i + 1;
+	}
+	return BT_NONE;
 }
 
 /*
@@ -425,7 +583,7 @@ step(const struct bt *bt, const struct bt_state *st, const struct bt_edge *ed,
 			if (e->from == BT_NONE)
 				break;
 			if (e->from == s && BT_EDGE_LEN(e) == n &&
-			    memcmp(bt->strings + BT_EDGE_OFF(e), p, n) == 0)
+			    bt_bytes_eq(bt->strings + BT_EDGE_OFF(e), p, n))
 				return e->to;
 			i = (i + 1) & (nslots - 1);
 		}
@@ -441,7 +599,7 @@ method_bit(const struct bt *bt, struct view m)
 
 	for (i = 0; i < bt->nmethods; i++) {
 		const struct bt_method *bm = &bt->methods[i];
-		if (bm->len == m.n && memcmp(bt->strings + bm->off, m.p, m.n) == 0)
+		if (bm->len == m.n && bt_bytes_eq(bt->strings + bm->off, m.p, m.n))
 			return 1u << i;
 	}
 	return 1u << BT_METHOD_OTHER;
@@ -481,7 +639,7 @@ eval_cset(const struct bt *bt, uint32_t ci, struct view path, uint32_t mbit,
 		uint32_t r = rules[bt->u32[acc + 1 + i]];
 		if (r >= best)
 			break;
-		if (bt->masks[bt->rules[r].mask] & mbit)
+		if (bt->masks[BT_MASK_INDEX(bt->rules[r].mask)] & mbit)
 			return r;
 	}
 	return best;
@@ -496,6 +654,11 @@ bt_decide(const struct bt *bt, const struct bt_req *rq, struct verdict *v)
 
 	assert(rq->path.n > 0 && rq->path.p[0] == '/');
 	mbit = method_bit(bt, rq->method);
+
+	/* an exact host has the complete answer; else walk the wildcards */
+	acc = rq->host.n > 0 ? xhost_find(bt, h, rq->host.n) : BT_NONE;
+	if (acc != BT_NONE)
+		goto host_done;
 
 	/* host labels right to left; an IPv6 literal is one opaque label */
 	if (rq->host.n > 0 && h[0] == '[') {
@@ -514,14 +677,19 @@ bt_decide(const struct bt *bt, const struct bt_req *rq, struct verdict *v)
 	} else
 		s = BT_DEAD;
 
-	if (s != BT_DEAD && (acc = bt->hstates[s].acc) != BT_NONE) {
+	if (s == BT_DEAD)
+		goto universal;
+	acc = bt->hstates[s].acc;
+ host_done:
+	if (acc != BT_NONE) {
 		if (acc & BT_ACC_RULE) {
 			uint32_t r = acc & BT_STATE_MASK;
-			if (bt->masks[bt->rules[r].mask] & mbit)
+			if (bt->masks[BT_MASK_INDEX(bt->rules[r].mask)] & mbit)
 				best = r;
 		} else
 			best = eval_cset(bt, acc, path, mbit, best);
 	}
+ universal:
 	if (bt->universal != BT_NONE)
 		best = eval_cset(bt, bt->universal, path, mbit, best);
 	v->rule = best;

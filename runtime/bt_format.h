@@ -7,22 +7,29 @@
  * aligned, all addressed by offsets from the start of the file.  Every
  * integer is little-endian.  Nothing in the file is a pointer.
  *
- * A decision walks two deterministic automata ("DFAs") of the same shape:
- *
- *   host DFA  over the request host's labels, right to left (TLD first);
- *   path DFA  over the request path's segments, left to right.
+ * A decision first looks the whole request host up in a hash table of the
+ * hosts that rules name exactly (XHOSTS).  A hit gives the complete answer
+ * for that host: the compiler has already merged in the wildcard rules that
+ * also match it.  On a miss it walks a deterministic automaton ("DFA") over
+ * the host's labels, right to left (TLD first), built from the patterns
+ * that contain '*'.  Path DFAs read the path's segments left to right.
  *
  * A DFA is an array of struct bt_state plus an open-addressed hash table of
  * struct bt_edge keyed by (from state, label bytes).  A label without an
- * edge follows the state's default edge ("*").  Acceptance of the host walk
- * yields either one rule directly (BT_ACC_RULE, for a rule that admits
- * every path) or a candidate set (struct bt_cset): the sorted rule ids
- * whose host pattern accepts, plus the start state of a path DFA built for
+ * edge follows the state's default edge ("*").  Host acceptance (from
+ * XHOSTS or the host DFA) yields either one rule directly (BT_ACC_RULE, for
+ * a rule that admits every path) or a candidate set (struct bt_cset): the
+ * sorted rule ids whose host pattern accepts, plus a path DFA built for
  * exactly those rules.  Path acceptance yields a list of indices into the
  * candidate set, ascending, so the first one whose method mask admits the
  * request method is the first matching rule.  Rules whose host pattern is
  * "*" (or absent) form the universal candidate set, evaluated for every
  * host; the verdict is the smaller rule id of the two.
+ *
+ * Rule texts are stored in parts (method list, domain, path list, each as
+ * written) and rendered on demand, so a domain string serves both as the
+ * rule's text and as its XHOSTS key; a rule whose text is not the plain
+ * "method=M domain=D path=P" rendering of its parts is stored verbatim.
  */
 #ifndef BT_FORMAT_H
 #define BT_FORMAT_H
@@ -42,6 +49,8 @@ enum bt_sec {
 	BT_SEC_RULES,	/* struct bt_rule[nrules], in policy order */
 	BT_SEC_METHODS,	/* struct bt_method[nmethods]: bit i names method i */
 	BT_SEC_MASKS,	/* uint32_t[]: distinct method masks, indexed by rules */
+	BT_SEC_MLISTS,	/* uint32_t[]: counted method-list strings of rules */
+	BT_SEC_XHOSTS,	/* struct bt_xhost[]: exact hosts, Robin Hood hashed */
 	BT_SEC_HSTATES,	/* struct bt_state[]: host DFA, state 0 = start */
 	BT_SEC_HEDGES,	/* struct bt_edge[2^k]: host DFA edge hash table */
 	BT_SEC_PSTATES,	/* struct bt_state[]: all path DFAs */
@@ -68,16 +77,65 @@ struct bt_header {
 	uint32_t nmethods;	/* <= BT_MAX_METHODS */
 	uint32_t hedge_max_probe; /* longest probe distance in HEDGES (exact) */
 	uint32_t pedge_max_probe; /* longest probe distance in PEDGES (exact) */
+	uint32_t xhost_max_probe; /* longest probe distance in XHOSTS (exact) */
 	uint32_t universal;	/* cset index of the universal rules, or BT_NONE */
-	uint32_t reserved;	/* zero */
 	struct bt_section sec[BT_SEC_COUNT];
 };
 
-/* A rule: its text as written and the methods it admits. */
+/*
+ * A rule: the methods it admits and its text as written, in parts: the
+ * domain and path values as offsets in STRINGS of counted strings (see
+ * bt_cstr), the method list as an index into MLISTS (itself counted
+ * strings, shared by the rules that write the same list).  BT_NONE /
+ * BT_NO_METHOD: the key is absent.  With BT_RULE_VERBATIM in <mask>,
+ * <domain> holds the whole text instead, and the other parts are absent.
+ */
 struct bt_rule {
-	uint32_t text_off;	/* into STRINGS */
-	uint16_t text_len;
-	uint16_t mask;		/* index into MASKS */
+	uint32_t domain;	/* "*.github.com" */
+	uint32_t path;		/* "/v1/users,/healthz" */
+	uint16_t method;	/* index in MLISTS: "GET,HEAD" */
+	uint16_t mask;		/* index into MASKS | BT_RULE_VERBATIM */
+};
+
+#define BT_NO_METHOD 0xffffu
+#define BT_MAX_MLISTS 0xffffu
+#define BT_RULE_VERBATIM 0x8000u
+#define BT_MASK_INDEX(m) ((m) & 0x7fffu)
+#define BT_MAX_MASKS 0x8000u
+#define BT_MAX_RULE_TEXT 4096	/* rendered length; MAX_RULE_LEN */
+
+/*
+ * A counted string: its length as one byte (0..127) or two (0x80 | low 7
+ * bits, then the high 8 bits: up to 32767), then the bytes.  Returns the
+ * length and sets *hdr to the size of the length prefix.  The caller has
+ * checked that two bytes are readable at <p>, or one if p[0] < 0x80.
+ */
+static inline uint32_t
+bt_cstr(const char *p, uint32_t *hdr)
+{
+	uint32_t b0 = (unsigned char)p[0];
+
+	if (b0 < 0x80) {
+		*hdr = 1;
+		return b0;
+	}
+	*hdr = 2;
+	return (b0 & 0x7f) | (uint32_t)(unsigned char)p[1] << 7;
+}
+
+#define BT_MAX_CSTR 32767u
+
+/*
+ * One slot of the exact-host table.  str == BT_NONE: empty.  Slot of a key
+ * (Robin Hood, linear probing): bt_home(hash, nslots); every entry sits at
+ * most xhost_max_probe slots after its home, and entries are ordered so that
+ * a lookup may stop at the first slot whose entry is closer to its own home
+ * than the probe is.
+ */
+struct bt_xhost {
+	uint32_t hash;		/* bt_hash32() of the host */
+	uint32_t str;		/* counted string: the canonical host */
+	uint32_t acc;		/* as bt_state.acc of the host DFA */
 };
 
 struct bt_method {
@@ -127,7 +185,7 @@ struct bt_edge {
 #define BT_EDGE_LEN(e) ((e)->str & 0xffu)
 #define BT_EDGE_STR(off, len) ((uint32_t)(off) << 8 | (uint32_t)(len))
 #define BT_MAX_EDGE_LABEL 255u
-#define BT_MAX_STRINGS (1u << 24)
+#define BT_MAX_STRINGS (1u << 24)	/* edge label offsets have 24 bits */
 
 /*
  * A path DFA: states [start, start + nstates) of PSTATES, whose edges and
@@ -162,32 +220,95 @@ bt_mix64(uint64_t x)
 	return x;
 }
 
+/* 64x64 -> 128-bit multiply, folded: one multiplication mixes 64 bits. */
+static inline uint64_t
+bt_mum(uint64_t a, uint64_t b)
+{
+	__extension__ unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/*
+ * The last 1..8 bytes of a key as one word, reading only inside [s, s+n):
+ * overlapping loads for 4..8 bytes, three single bytes for 1..3.  For keys
+ * of equal length the word determines the bytes.
+ */
+static inline uint64_t
+bt_tail(const unsigned char *s, size_t n)
+{
+	uint32_t a, b;
+
+	if (n >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		return (uint64_t)a << 32 | b;
+	}
+	return (uint64_t)s[0] << 16 | (uint64_t)s[n >> 1] << 8 | s[n - 1];
+}
+
 static inline uint64_t
 bt_hash_bytes(const void *p, size_t n, uint64_t seed)
 {
 	const unsigned char *s = p;
-	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull);
-	uint64_t w;
+	uint64_t h = seed ^ n, w;
 
-	while (n >= 8) {
+	while (n > 8) {
 		memcpy(&w, s, 8);
-		h = (h ^ bt_mix64(w)) * 0x9e3779b97f4a7c15ull;
+		h = bt_mum(h ^ w, 0xa0761d6478bd642full);
 		s += 8;
 		n -= 8;
 	}
-	if (n > 0) {
-		w = 0;
-		memcpy(&w, s, n);
-		h = (h ^ bt_mix64(w ^ 0xa5a5a5a5a5a5a5a5ull)) *
-		    0x9e3779b97f4a7c15ull;
+	w = n == 0 ? 0 : bt_tail(s, n);
+	return bt_mum(h ^ w ^ 0xe7037ed1a0b428dbull, 0x8ebc6af09c88c6e3ull);
+}
+
+/*
+ * Equality of two byte strings of the same length <n>, without a library
+ * call: word compares, overlapping at the end.
+ */
+static inline int
+bt_bytes_eq(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	uint64_t u, v;
+
+	while (n > 8) {
+		memcpy(&u, x, 8);
+		memcpy(&v, y, 8);
+		if (u != v)
+			return 0;
+		x += 8;
+		y += 8;
+		n -= 8;
 	}
-	return bt_mix64(h);
+	if (n == 0)
+		return 1;
+	if (n == 8) {
+		memcpy(&u, x, 8);
+		memcpy(&v, y, 8);
+		return u == v;
+	}
+	return bt_tail(x, n) == bt_tail(y, n);
 }
 
 static inline uint64_t
 bt_hash_label(const void *p, size_t n)
 {
 	return bt_hash_bytes(p, n, 0x62706f6c6c61626cull);
+}
+
+/* Hash of a whole host for XHOSTS, and its home slot in a table of n. */
+static inline uint32_t
+bt_hash32(const void *p, size_t n)
+{
+	return (uint32_t)(bt_hash_bytes(p, n, 0x686f737468617368ull) >> 32);
+}
+
+static inline uint32_t
+bt_home(uint32_t hash, uint32_t nslots)
+{
+	return (uint32_t)(((uint64_t)hash * nslots) >> 32);
 }
 
 static inline uint32_t

@@ -44,7 +44,7 @@
 #define CA_FILE_MAX (64 * 1024) /* largest ca-cert.pem / ca-key.pem read */
 #define HELLO_MAX_LEN 16384  /* ClientHello records (headers included) we buffer */
 #define TLS_PREPEND_MAX (HELLO_MAX_LEN + 2048) /* bytes read before TLS starts */
-#define TLS_ERR_LEN 256      /* tls_error_str() text */
+#define TLS_ERR_LEN 512      /* tls_error_str() text (holds a host name) */
 
 /* Audit (audit/).  Records are fixed size; longer fields are truncated. */
 #define AUDIT_QUEUE_LEN 512  /* records in the ring shared by all sinks */
@@ -57,5 +57,12 @@
 #define AUDIT_BATCH_MAX 10   /* records per agent socket batch */
 #define AUDIT_BATCH_DELAY 5.0 /* seconds a partial batch waits */
 #define AUDIT_SOCK_RETRY 2.0 /* seconds between agent socket connect attempts */
+
+/* HTTP heads and chunked bodies (runtime/http.c, runtime/chunk.c). */
+#define MAX_RESP_HEAD 65536  /* status line + headers of an upstream response */
+#define MAX_CHUNK_SIZE (1ULL << 62) /* largest chunk-size accepted */
+#define MAX_CHUNK_LINE 4096  /* chunk-size line with extensions, without CRLF */
+#define MAX_CHUNK_TRAILER 65536 /* trailer section of a chunked body */
+#define MAX_CHUNK_SPANS 16   /* data spans reported by one chunk_feed() call */
 
 #endif

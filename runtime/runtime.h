@@ -36,6 +36,7 @@ struct bt_state;
 struct bt_edge;
 struct bt_cset;
 struct bt_pdfa;
+struct bt_xhost;
 
 /*
  * A loaded, validated policy.  All pointers point into one read-only
@@ -50,14 +51,17 @@ struct bt {
 	const struct bt_rule *rules;
 	const struct bt_method *methods;
 	const uint32_t *masks;
+	const uint32_t *mlists;
+	const struct bt_xhost *xhosts;
 	const struct bt_state *hstates, *pstates;
 	const struct bt_edge *hedges, *pedges;
 	const struct bt_pdfa *pdfas;
 	const struct bt_cset *csets;
 	const uint32_t *u32;
-	uint32_t nstrings, nrules, nmethods, nmasks, nhstates, npstates;
+	uint32_t nstrings, nrules, nmethods, nmasks, nmlists, nxhosts;
+	uint32_t nhstates, npstates;
 	uint32_t nhedges, npedges, npdfas, ncsets, nu32;
-	uint32_t hmax_probe, pmax_probe, universal;
+	uint32_t xmax_probe, hmax_probe, pmax_probe, universal;
 };
 
 /*
@@ -92,8 +96,12 @@ void bt_close(struct bt *);
 /* Decides one request.  No allocation, no lock, no side effect. */
 void bt_decide(const struct bt *, const struct bt_req *, struct verdict *);
 
-/* The text of rule <i> as written in the policy source. */
-struct view bt_rule_text(const struct bt *, uint32_t i);
+/*
+ * The text of rule <i> as written in the policy source, rendered into <buf>
+ * (at most <cap> bytes, no NUL added).  Returns the full length, at most
+ * BT_MAX_RULE_TEXT (MAX_RULE_LEN); a smaller <cap> truncates.
+ */
+size_t bt_rule_text(const struct bt *, uint32_t i, char *buf, size_t cap);
 
 /* ---- request canonicalisation (url.c, grammar/host.re, grammar/path.re) -- */
 

@@ -710,10 +710,12 @@ run_size(uint32_t nrules, struct result *res)
 
 		bt_decide(&bt, &s.req[i], &v);
 		if (v.rule != want) {
+			static char wb[BT_MAX_RULE_TEXT], gb[BT_MAX_RULE_TEXT];
 			struct view w = want == BT_NONE ? VIEW_LIT("deny") :
-			    bt_rule_text(&bt, want);
+			    view_make(wb, bt_rule_text(&bt, want, wb, sizeof(wb)));
 			struct view g = v.rule == BT_NONE ? VIEW_LIT("deny") :
-			    bt_rule_text(&bt, v.rule);
+			    view_make(gb, bt_rule_text(&bt, v.rule, gb,
+			    sizeof(gb)));
 
 			fprintf(stderr, "bench_decide: %u rules: request %u "
 			    "%.*s %.*s %.*s:\n  bt_decide: %.*s\n  linear:    "

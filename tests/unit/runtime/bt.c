@@ -199,9 +199,9 @@ test_hostile(void)
 	is_int(load_modified(buf, len, 0, "x", 0, err, sizeof(err)), 0,
 	    "unmodified table with recomputed checksum loads");
 
-	v = 0xffff;
-	is_int(load_modified(buf, len, h.sec[BT_SEC_RULES].off + 4, &v, 2,
-	    err, sizeof(err)), -1, "rule text length out of range refused");
+	v = 0xfffffff0u;
+	is_int(load_modified(buf, len, h.sec[BT_SEC_RULES].off + 4, &v, 4,
+	    err, sizeof(err)), -1, "rule text out of range refused");
 	ok(strstr(err, "rule 0") != NULL, "message names the rule: %s", err);
 
 	{
