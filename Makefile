@@ -87,7 +87,7 @@ $(BUILD)/gen/%.c: grammar/%.re | re2c-version
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
 	@echo "  CC    $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Igrammar -Iruntime -Icompiler -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -iquote grammar -iquote runtime -iquote compiler -c -o $@ $<
 
 # Every object may include generated code (build/gen is on the path).
 $(BUILD)/obj/%.o: %.c | $(GEN_SRC)
@@ -142,7 +142,7 @@ NOALLOC_SRC := tests/noalloc.c runtime/bt.c runtime/url.c runtime/reason.c
 $(BUILD)/tests/noalloc: $(NOALLOC_SRC) $(GEN_SRC)
 	@mkdir -p $(@D)
 	@echo "  CC    $@"
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) -I. -I$(BUILD)/gen -Iruntime -Icompiler -Igrammar -o $@ \
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) -I. -I$(BUILD)/gen -iquote runtime -iquote compiler -iquote grammar -o $@ \
 		$(NOALLOC_SRC) $(filter %/host.c %/path.c %/url.c,$(GEN_SRC))
 
 check: deps
@@ -176,7 +176,7 @@ deps:
 
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -I. -Ibuild/fuzz/gen -Iruntime -Icompiler -Igrammar \
+	-fno-sanitize-recover=undefined -I. -Ibuild/fuzz/gen -iquote runtime -iquote compiler -iquote grammar \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 SECS ?= 15
 FUZZ_LIB_SRC := $(LIB_SRC)

@@ -355,7 +355,7 @@ main(int argc, char **argv)
 		case OPT_VERSION:
 			printf("boundary-compile %s (policy format %u)\n",
 			    BOUNDARY_VERSION, BT_VERSION);
-			return 0;
+			goto out;
 		case 'h':
 			usage(0);
 		default:

@@ -5,7 +5,8 @@ BUILD=${1:-build}
 n=0
 fail=0
 for o in "$BUILD/obj/runtime/bt.o" "$BUILD/obj/runtime/url.o" \
-    "$BUILD"/obj/gen/host.o "$BUILD"/obj/gen/path.o; do
+    "$BUILD/obj/runtime/http.o" "$BUILD/obj/runtime/chunk.o" \
+    "$BUILD"/obj/gen/host.o "$BUILD"/obj/gen/path.o "$BUILD"/obj/gen/http_head.o; do
 	[ -f "$o" ] || continue
 	n=$((n + 1))
 	bad=$(nm -u "$o" | awk '{print $NF}' | grep -E '^(malloc|calloc|realloc|free|strdup|strndup|reallocarray|posix_memalign|aligned_alloc)$' | tr '\n' ' ')

@@ -8,6 +8,9 @@
  */
 #include "runtime/tls.c"
 
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/rsa.h>
+
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
@@ -317,7 +320,7 @@ test_untrusted(void)
 static void
 test_prepend(void)
 {
-	unsigned char hb[HELLO_MAX_LEN];
+	static unsigned char hb[TLS_PREPEND_MAX];
 	struct hello h;
 	const struct leaf *l;
 	ssize_t n = 0, k;
@@ -453,6 +456,117 @@ test_tls12(void)
 	wolfSSL_CTX_free(c12);
 }
 
+/*
+ * An RSA-2048 CA as the Go tool makes it, written into <dir>: the proxy
+ * signs ECDSA leaves with it.  Returns 0 or -1.
+ */
+static int
+make_rsa_ca(const char *dir)
+{
+	static Cert c;
+	static unsigned char der[4096], kder[4096];
+	static char pem[8192];
+	char path[PATH_MAX];
+	WC_RNG rng;
+	RsaKey rk;
+	FILE *f;
+	int n, kn, ret = -1;
+
+	if (wc_InitRng(&rng) != 0)
+		return -1;
+	wc_InitRsaKey(&rk, NULL);
+	if (wc_MakeRsaKey(&rk, 2048, WC_RSA_EXPONENT, &rng) != 0)
+		goto out;
+	kn = wc_RsaKeyToDer(&rk, kder, sizeof(kder));
+	wc_InitCert(&c);
+	c.isCA = 1;
+	c.sigType = CTC_SHA256wRSA;
+	c.daysValid = 365;
+	snprintf(c.subject.commonName, sizeof(c.subject.commonName),
+	    "coder CA");
+	snprintf(c.subject.org, sizeof(c.subject.org), "coder");
+	wc_SetKeyUsage(&c, "keyCertSign,digitalSignature,keyEncipherment");
+	wc_SetSubjectKeyIdFromPublicKey_ex(&c, RSA_TYPE, &rk);
+	n = wc_MakeCert_ex(&c, der, sizeof(der), RSA_TYPE, &rk, &rng);
+	if (kn <= 0 || n < 0)
+		goto out;
+	n = wc_SignCert_ex(c.bodySz, c.sigType, der, sizeof(der), RSA_TYPE,
+	    &rk, &rng);
+	if (n < 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/ca-cert.pem", dir);
+	n = wc_DerToPem(der, (word32)n, (byte *)pem, sizeof(pem), CERT_TYPE);
+	if (n <= 0 || (f = fopen(path, "w")) == NULL)
+		goto out;
+	fwrite(pem, 1, (size_t)n, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/ca-key.pem", dir);
+	n = wc_DerToPem(kder, (word32)kn, (byte *)pem, sizeof(pem),
+	    PRIVATEKEY_TYPE);
+	if (n <= 0 || (f = fopen(path, "w")) == NULL)
+		goto out;
+	fchmod(fileno(f), 0600);
+	fwrite(pem, 1, (size_t)n, f);
+	fclose(f);
+	ret = 0;
+ out:
+	wc_FreeRsaKey(&rk);
+	wc_FreeRng(&rng);
+	return ret;
+}
+
+static void
+test_rsa_ca(void)
+{
+	struct ca rca;
+	WOLFSSL_CTX *rs_ctx, *c13, *c12;
+	struct view der;
+	char dir[1024], err[512];
+	int r, rs, rc;
+
+	snprintf(dir, sizeof(dir), "%s/rsa", tdir);
+	mkdir(dir, 0700);
+	ok(make_rsa_ca(dir) == 0, "RSA CA files made");
+	r = ca_open(&rca, dir, 0, err, sizeof(err));
+	is_int(r, 0, "RSA CA opened (%s)", r ? err : "ok");
+	if (r != 0)
+		return;
+	rs_ctx = tls_server_ctx_new(&rca);
+	ca_cert_der(&rca, &der);
+	c13 = wolfSSL_CTX_new(wolfSSLv23_client_method());
+	c12 = wolfSSL_CTX_new(wolfTLSv1_2_client_method());
+	ok(rs_ctx != NULL && c13 != NULL && c12 != NULL, "contexts");
+	if (rs_ctx != NULL && c13 != NULL && c12 != NULL) {
+		WOLFSSL_CTX *cs[2] = { c13, c12 };
+		int i;
+
+		for (i = 0; i < 2; i++) {
+			wolfSSL_CTX_load_verify_buffer(cs[i],
+			    (const unsigned char *)der.p, (long)der.n,
+			    WOLFSSL_FILETYPE_ASN1);
+			wolfSSL_CTX_set_verify(cs[i], WOLFSSL_VERIFY_PEER, NULL);
+			wolfSSL_CTX_SetIORecv(cs[i], io_recv);
+			wolfSSL_CTX_SetIOSend(cs[i], io_send);
+			ok(pair() == 0, "socketpair");
+			r = tls_server_init(&srv, rs_ctx, fds[0],
+			    ca_leaf(&rca, VIEW_LIT("rsa.example")));
+			r |= tls_client_init(&cli, cs[i], fds[1],
+			    VIEW_LIT("rsa.example"));
+			r |= handshake(&srv, &cli, &rs, &rc);
+			is_int(r, 0, "%s handshake with an RSA-signed ECDSA leaf "
+			    "(%s / %s)", i ? "TLS 1.2" : "TLS 1.3",
+			    tls_error_str(&srv), tls_error_str(&cli));
+			unpair();
+		}
+	}
+	if (c13 != NULL)
+		wolfSSL_CTX_free(c13);
+	if (c12 != NULL)
+		wolfSSL_CTX_free(c12);
+	tls_ctx_free(rs_ctx);
+	ca_close(&rca);
+}
+
 static int
 rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -489,6 +603,7 @@ test_runtime__tls_c(void)
 		test_prepend();
 		test_alpn();
 		test_tls12();
+		test_rsa_ca();
 	}
 	tls_ctx_free(cctx);
 	tls_ctx_free(sctx);
