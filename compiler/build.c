@@ -186,15 +186,21 @@ intern_cstr(struct builder *b, struct view s)
 	return off;
 }
 
-/* Interns a counted list (n items) in U32; returns its offset. */
+/*
+ * A list reference for <n> items: the item itself for one, else the offset
+ * of a counted list in U32, interned.
+ */
 static uint32_t
 intern_list(struct builder *b, const uint32_t *items, uint32_t n)
 {
 	struct tbl *t = b->t;
-	uint32_t *key = arena_alloc(b->a, (n + 1) * sizeof(*key)), *v;
+	uint32_t *key, *v;
 	uint32_t i;
 	int found;
 
+	if (n == 1 && items[0] < BT_LIST_ONE)
+		return BT_LIST_ONE | items[0];
+	key = arena_alloc(b->a, (n + 1) * sizeof(*key));
 	key[0] = n;
 	memcpy(key + 1, items, n * sizeof(*items));
 	v = map_put(&b->listmap, key, (n + 1) * sizeof(*key), &found);
@@ -708,8 +714,11 @@ join_host(struct arena *a, const struct rule *r)
 static uint32_t
 acc_for(struct builder *b, const uint32_t *rl, uint32_t n)
 {
-	if (n == 1 && rule_any_path(&b->rules[rl[0]]))
-		return BT_ACC_RULE | rl[0];
+	uint32_t m = BT_MASK_INDEX(b->t->rules[rl[0]].mask);
+
+	if (n == 1 && rule_any_path(&b->rules[rl[0]]) &&
+	    rl[0] <= BT_ACC_MAX_RULE && m <= BT_ACC_MAX_MASK)
+		return BT_ACC_RULE | m << BT_ACC_MASK_SHIFT | rl[0];
 	return cset_for(b, rl, n);
 }
 

@@ -33,7 +33,7 @@ static void
 print_hacc(FILE *f, uint32_t acc)
 {
 	if (acc & BT_ACC_RULE)
-		fprintf(f, "rule %u", acc & BT_STATE_MASK);
+		fprintf(f, "rule %u", BT_ACC_RULE_ID(acc));
 	else
 		fprintf(f, "set %u", acc);
 }
@@ -50,8 +50,13 @@ print_target(FILE *f, char prefix, uint32_t t)
 static void
 print_list(FILE *f, const struct bt *bt, uint32_t off)
 {
-	uint32_t n = bt->u32[off], i;
+	uint32_t n, i;
 
+	if (off & BT_LIST_ONE) {
+		fprintf(f, "[%u]", BT_LIST_ITEM(off));
+		return;
+	}
+	n = bt->u32[off];
 	fputc('[', f);
 	for (i = 0; i < n; i++)
 		fprintf(f, "%s%u", i ? " " : "", bt->u32[off + 1 + i]);
@@ -135,9 +140,10 @@ dump_xhosts(FILE *f, const struct bt *bt)
 		const struct bt_xhost *x = &bt->xhosts[i];
 		if (x->str == BT_NONE)
 			continue;
-		uint32_t hdr, len = bt_cstr(bt->strings + x->str, &hdr);
+		uint32_t off = BT_XSTR_OFF(x->str), hdr;
+		uint32_t len = bt_cstr(bt->strings + off, &hdr);
 
-		l[n].s = view_make(bt->strings + x->str + hdr, len);
+		l[n].s = view_make(bt->strings + off + hdr, len);
 		l[n++].to = x->acc;
 	}
 	qsort(l, n, sizeof(*l), cmp_lab);

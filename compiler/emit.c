@@ -50,17 +50,11 @@ place_edges(const struct tbl *t, const struct tbl_edge *ed, size_t n,
 	return maxp;
 }
 
-/* Slots of the exact-host table: load at most 0.9 (Robin Hood). */
+/* Slots of the exact-host table: load at most 0.85 (Robin Hood). */
 static uint32_t
 xhost_slots(size_t n)
 {
-	return (uint32_t)(n + n / 9 + 1);
-}
-
-static uint32_t
-xdist(uint32_t i, uint32_t home, uint32_t n)
-{
-	return i >= home ? i - home : i + n - home;
+	return (uint32_t)(n + n * 3 / 17 + 1);
 }
 
 /*
@@ -89,14 +83,16 @@ place_xhosts(const struct bt_xhost *xh, size_t n, struct bt_xhost *slots,
 			uint32_t ds;
 			if (slots[i].str == BT_NONE) {
 				slots[i] = e;
+				slots[i].str = BT_XSTR(BT_XSTR_OFF(e.str), d);
 				if (d > maxp)
 					maxp = d;
 				break;
 			}
-			ds = xdist(i, bt_home(slots[i].hash, nslots), nslots);
+			ds = BT_XSTR_DIST(slots[i].str);
 			if (ds < d) {
 				struct bt_xhost tmp = slots[i];
 				slots[i] = e;
+				slots[i].str = BT_XSTR(BT_XSTR_OFF(e.str), d);
 				if (d > maxp)
 					maxp = d;
 				e = tmp;
@@ -121,10 +117,22 @@ emit_table(const struct tbl *t, unsigned char **bufp, size_t *lenp)
 	struct bt_header h;
 	size_t size[BT_SEC_COUNT], off, total;
 	uint32_t nhslots = table_slots(t->nhed), npslots = table_slots(t->nped);
-	uint32_t nxslots = xhost_slots(t->nxh);
+	uint32_t nxslots = xhost_slots(t->nxh), xprobe;
+	struct bt_xhost *xs;
 	unsigned char *buf;
 	int i;
 
+	/* exact hosts first: the table grows until every distance fits */
+	for (;;) {
+		xs = calloc(nxslots, sizeof(*xs));
+		if (xs == NULL)
+			return -1;
+		xprobe = place_xhosts(t->xh, t->nxh, xs, nxslots);
+		if (xprobe <= BT_XMAX_PROBE)
+			break;
+		free(xs);
+		nxslots += nxslots / 8 + 1;
+	}
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, BT_MAGIC, BT_MAGIC_LEN);
 	h.version = BT_VERSION;
@@ -157,8 +165,10 @@ emit_table(const struct tbl *t, unsigned char **bufp, size_t *lenp)
 	}
 	total = off;
 	buf = calloc(1, total);
-	if (buf == NULL)
+	if (buf == NULL) {
+		free(xs);
 		return -1;
+	}
 
 #define SEC(i) (buf + h.sec[i].off)
 	if (t->nstr)
@@ -180,8 +190,9 @@ emit_table(const struct tbl *t, unsigned char **bufp, size_t *lenp)
 		memcpy(SEC(BT_SEC_CSETS), t->csets, size[BT_SEC_CSETS]);
 	if (t->nu32)
 		memcpy(SEC(BT_SEC_U32), t->u32, size[BT_SEC_U32]);
-	h.xhost_max_probe = place_xhosts(t->xh, t->nxh,
-	    (struct bt_xhost *)(void *)SEC(BT_SEC_XHOSTS), nxslots);
+	h.xhost_max_probe = xprobe;
+	memcpy(SEC(BT_SEC_XHOSTS), xs, size[BT_SEC_XHOSTS]);
+	free(xs);
 	h.hedge_max_probe = place_edges(t, t->hed, t->nhed,
 	    (struct bt_edge *)(void *)SEC(BT_SEC_HEDGES), nhslots);
 	h.pedge_max_probe = place_edges(t, t->ped, t->nped,

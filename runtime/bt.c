@@ -144,29 +144,36 @@ hacc_ok(const struct bt *bt, uint32_t acc)
 	if (acc == BT_NONE)
 		return 1;
 	if (acc & BT_ACC_RULE)
-		return (acc & BT_STATE_MASK) < bt->nrules;
+		return BT_ACC_RULE_ID(acc) < bt->nrules &&
+		    BT_ACC_MASK_IDX(acc) ==
+		    BT_MASK_INDEX(bt->rules[BT_ACC_RULE_ID(acc)].mask);
 	return acc < bt->ncsets;
 }
 
 /*
- * A counted list at <off> in U32: count >= 1, items strictly ascending and
- * below <limit>.
+ * A list reference (BT_LIST_ONE or a counted list in U32): count >= 1,
+ * items strictly ascending and below <limit>.  Sets *count.
  */
 static int
-list_ok(const struct bt *bt, uint32_t off, uint32_t limit)
+list_ok(const struct bt *bt, uint32_t ref, uint32_t limit, uint32_t *count)
 {
 	uint32_t n, i;
 
-	if (off >= bt->nu32)
+	if (ref & BT_LIST_ONE) {
+		*count = 1;
+		return BT_LIST_ITEM(ref) < limit;
+	}
+	if (ref >= bt->nu32)
 		return 0;
-	n = bt->u32[off];
-	if (n == 0 || n > bt->nu32 - off - 1)
+	n = bt->u32[ref];
+	if (n == 0 || n > bt->nu32 - ref - 1)
 		return 0;
 	for (i = 0; i < n; i++) {
-		uint32_t v = bt->u32[off + 1 + i];
-		if (v >= limit || (i > 0 && v <= bt->u32[off + i]))
+		uint32_t v = bt->u32[ref + 1 + i];
+		if (v >= limit || (i > 0 && v <= bt->u32[ref + i]))
 			return 0;
 	}
+	*count = n;
 	return 1;
 }
 
@@ -268,7 +275,7 @@ check_xhosts(const struct bt *bt, uint32_t max_probe, char *err,
 
 	if (n == 0)
 		return fail(err, errlen, "exact hosts: empty table");
-	if (max_probe >= n)
+	if (max_probe >= n || max_probe > BT_XMAX_PROBE)
 		return fail(err, errlen, "exact hosts: probe bound out of range");
 	for (i = 0; i < n; i++) {
 		const struct bt_xhost *x = &bt->xhosts[i];
@@ -277,9 +284,9 @@ check_xhosts(const struct bt *bt, uint32_t max_probe, char *err,
 
 		if (x->str == BT_NONE)
 			continue;
-		if (!cstr_ok(bt, x->str))
+		if (!cstr_ok(bt, BT_XSTR_OFF(x->str)))
 			return fail(err, errlen, "exact host %u out of range", i);
-		h = cstr(bt, x->str);
+		h = cstr(bt, BT_XSTR_OFF(x->str));
 		if (h.n == 0 || h.n > MAX_HOST_LEN ||
 		    bt_hash32(h.p, h.n) != x->hash)
 			return fail(err, errlen, "exact host %u: bad key", i);
@@ -287,6 +294,9 @@ check_xhosts(const struct bt *bt, uint32_t max_probe, char *err,
 			return fail(err, errlen,
 			    "exact host %u: acceptance out of range", i);
 		d = xdist(i, bt_home(x->hash, n), n);
+		if (d != BT_XSTR_DIST(x->str))
+			return fail(err, errlen,
+			    "exact host %u: wrong probe distance", i);
 		if (d > max_probe)
 			return fail(err, errlen,
 			    "exact host %u is beyond the probe bound", i);
@@ -365,18 +375,20 @@ validate(struct bt *bt, char *err, size_t errlen)
 			if (!def_ok(s->def, d->start, d->start + d->nstates))
 				return fail(err, errlen,
 				    "path state %u: default edge out of range", j);
-			if (s->acc != BT_NONE && !list_ok(bt, s->acc, d->nlocal))
+			uint32_t cnt;
+			if (s->acc != BT_NONE &&
+			    !list_ok(bt, s->acc, d->nlocal, &cnt))
 				return fail(err, errlen,
 				    "path state %u: bad accept list", j);
 		}
 	}
 	for (i = 0; i < bt->ncsets; i++) {
 		const struct bt_cset *c = &bt->csets[i];
-		if (!list_ok(bt, c->rules, bt->nrules))
+		uint32_t cnt;
+		if (!list_ok(bt, c->rules, bt->nrules, &cnt))
 			return fail(err, errlen, "candidate set %u: bad rule list",
 			    i);
-		if (c->pdfa >= bt->npdfas ||
-		    bt->u32[c->rules] < bt->pdfas[c->pdfa].nlocal)
+		if (c->pdfa >= bt->npdfas || cnt < bt->pdfas[c->pdfa].nlocal)
 			return fail(err, errlen,
 			    "candidate set %u: bad path automaton", i);
 	}
@@ -553,11 +565,10 @@ xhost_find(const struct bt *bt, const char *host, size_t n)
 
 	for (d = 0; d <= bt->xmax_probe; d++) {
 		const struct bt_xhost *x = &bt->xhosts[i];
-		if (x->str == BT_NONE ||
-		    xdist(i, bt_home(x->hash, ns), ns) < d)
+		if (x->str == BT_NONE || BT_XSTR_DIST(x->str) < d)
 			break;
 		if (x->hash == hash) {
-			struct view k = cstr(bt, x->str);
+			struct view k = cstr(bt, BT_XSTR_OFF(x->str));
 			if (k.n == n && bt_bytes_eq(k.p, host, n))
 				return x->acc;
 		}
@@ -591,6 +602,22 @@ step(const struct bt *bt, const struct bt_state *st, const struct bt_edge *ed,
 	return def & BT_STATE_MASK;
 }
 
+static uint32_t method_bit(const struct bt *, struct view);
+
+/*
+ * Whether method mask <mask> admits the request method.  The method's bit
+ * is looked up once per decision, and only when a rule restricts methods.
+ */
+static inline int
+method_ok(const struct bt *bt, uint32_t mask, struct view m, uint32_t *mbit)
+{
+	if (mask == BT_MASK_ANY)
+		return 1;
+	if (*mbit == 0)
+		*mbit = method_bit(bt, m);
+	return (mask & *mbit) != 0;
+}
+
 /* Bit of the request method in the policy's method masks. */
 static uint32_t
 method_bit(const struct bt *bt, struct view m)
@@ -610,19 +637,27 @@ method_bit(const struct bt *bt, struct view m)
  * path and method; <best> if none.
  */
 static uint32_t
-eval_cset(const struct bt *bt, uint32_t ci, struct view path, uint32_t mbit,
-    uint32_t best)
+eval_cset(const struct bt *bt, uint32_t ci, const struct bt_req *rq,
+    uint32_t *mbit, uint32_t best)
 {
 	const struct bt_cset *c = &bt->csets[ci];
-	const uint32_t *rules = &bt->u32[c->rules + 1];
-	const char *p = path.p + 1, *end = path.p + path.n;
-	uint32_t s = bt->pdfas[c->pdfa].start, acc, n, i;
+	const char *p = rq->path.p + 1, *end = rq->path.p + rq->path.n;
+	uint32_t s, acc, n, i, one_rule, one_local;
+	const uint32_t *rules, *locals;
 
+	if (c->rules & BT_LIST_ONE) {
+		one_rule = BT_LIST_ITEM(c->rules);
+		rules = &one_rule;
+	} else
+		rules = &bt->u32[c->rules + 1];
+	if (rules[0] >= best)
+		return best;	/* no candidate can come first */
+	s = bt->pdfas[c->pdfa].start;
 	/* segments of a canonical path: "/" -> [""], "/a/" -> [a, ""] */
 	for (;;) {
-		const char *q = memchr(p, '/', (size_t)(end - p));
-		if (q == NULL)
-			q = end;
+		const char *q = p;
+		while (q < end && *q != '/')
+			q++;
 		s = step(bt, bt->pstates, bt->pedges, bt->npedges,
 		    bt->pmax_probe, s, p, (size_t)(q - p));
 		if (s == BT_DEAD)
@@ -634,12 +669,20 @@ eval_cset(const struct bt *bt, uint32_t ci, struct view path, uint32_t mbit,
 	acc = bt->pstates[s].acc;
 	if (acc == BT_NONE)
 		return best;
-	n = bt->u32[acc];
+	if (acc & BT_LIST_ONE) {
+		n = 1;
+		one_local = BT_LIST_ITEM(acc);
+		locals = &one_local;
+	} else {
+		n = bt->u32[acc];
+		locals = &bt->u32[acc + 1];
+	}
 	for (i = 0; i < n; i++) {
-		uint32_t r = rules[bt->u32[acc + 1 + i]];
+		uint32_t r = rules[locals[i]];
 		if (r >= best)
 			break;
-		if (bt->masks[BT_MASK_INDEX(bt->rules[r].mask)] & mbit)
+		if (method_ok(bt, bt->masks[BT_MASK_INDEX(bt->rules[r].mask)],
+		    rq->method, mbit))
 			return r;
 	}
 	return best;
@@ -649,11 +692,9 @@ void
 bt_decide(const struct bt *bt, const struct bt_req *rq, struct verdict *v)
 {
 	const char *h = rq->host.p, *end = rq->host.p + rq->host.n;
-	uint32_t best = BT_NONE, s = 0, acc, mbit;
-	struct view path = rq->path;
+	uint32_t best = BT_NONE, s = 0, acc, mbit = 0;
 
 	assert(rq->path.n > 0 && rq->path.p[0] == '/');
-	mbit = method_bit(bt, rq->method);
 
 	/* an exact host has the complete answer; else walk the wildcards */
 	acc = rq->host.n > 0 ? xhost_find(bt, h, rq->host.n) : BT_NONE;
@@ -666,13 +707,14 @@ bt_decide(const struct bt *bt, const struct bt_req *rq, struct verdict *v)
 		    bt->hmax_probe, s, h, rq->host.n);
 	} else if (rq->host.n > 0) {
 		for (;;) {
-			const char *dot = memrchr(h, '.', (size_t)(end - h));
-			const char *lab = dot ? dot + 1 : h;
+			const char *lab = end;
+			while (lab > h && lab[-1] != '.')
+				lab--;
 			s = step(bt, bt->hstates, bt->hedges, bt->nhedges,
 			    bt->hmax_probe, s, lab, (size_t)(end - lab));
-			if (s == BT_DEAD || dot == NULL)
+			if (s == BT_DEAD || lab == h)
 				break;
-			end = dot;
+			end = lab - 1;
 		}
 	} else
 		s = BT_DEAD;
@@ -683,15 +725,15 @@ bt_decide(const struct bt *bt, const struct bt_req *rq, struct verdict *v)
  host_done:
 	if (acc != BT_NONE) {
 		if (acc & BT_ACC_RULE) {
-			uint32_t r = acc & BT_STATE_MASK;
-			if (bt->masks[BT_MASK_INDEX(bt->rules[r].mask)] & mbit)
-				best = r;
+			if (method_ok(bt, bt->masks[BT_ACC_MASK_IDX(acc)],
+			    rq->method, &mbit))
+				best = BT_ACC_RULE_ID(acc);
 		} else
-			best = eval_cset(bt, acc, path, mbit, best);
+			best = eval_cset(bt, acc, rq, &mbit, best);
 	}
  universal:
 	if (bt->universal != BT_NONE)
-		best = eval_cset(bt, bt->universal, path, mbit, best);
+		best = eval_cset(bt, bt->universal, rq, &mbit, best);
 	v->rule = best;
 	v->reason = best == BT_NONE ? REASON_NO_RULE : REASON_ALLOWED;
 }

@@ -128,15 +128,21 @@ bt_cstr(const char *p, uint32_t *hdr)
 /*
  * One slot of the exact-host table.  str == BT_NONE: empty.  Slot of a key
  * (Robin Hood, linear probing): bt_home(hash, nslots); every entry sits at
- * most xhost_max_probe slots after its home, and entries are ordered so that
- * a lookup may stop at the first slot whose entry is closer to its own home
- * than the probe is.
+ * most xhost_max_probe slots after its home, records that distance, and
+ * entries are ordered so that a lookup may stop at the first slot whose
+ * entry is closer to its own home than the probe is.
  */
 struct bt_xhost {
 	uint32_t hash;		/* bt_hash32() of the host */
-	uint32_t str;		/* counted string: the canonical host */
+	uint32_t str;		/* distance from home << 24 | offset of the
+				 * counted string: the canonical host */
 	uint32_t acc;		/* as bt_state.acc of the host DFA */
 };
+
+#define BT_XSTR(off, dist) ((uint32_t)(dist) << 24 | (uint32_t)(off))
+#define BT_XSTR_OFF(s) ((s) & 0xffffffu)
+#define BT_XSTR_DIST(s) ((s) >> 24)
+#define BT_XMAX_PROBE 254u	/* distances fit in 8 bits; 255 is "empty" */
 
 struct bt_method {
 	uint32_t off;		/* into STRINGS */
@@ -156,9 +162,9 @@ struct bt_method {
  *       Bit BT_DEF_NOEDGES is set when the state has no literal edges, so
  *       the walk can skip the hash lookup (BT_NONE = dead, no edges).
  * acc:  what acceptance yields if the input ends here, or BT_NONE.
- *       In the host DFA: a cset index, or BT_ACC_RULE | rule id for a
- *       single rule that admits every path.  In a path DFA: the offset in
- *       U32 of a counted list of candidate-set indices.
+ *       In the host DFA: a cset index, or BT_ACC_RULE (see above) for a
+ *       single rule that admits every path.  In a path DFA: a list
+ *       reference (BT_LIST_ONE) of candidate-set indices.
  */
 struct bt_state {
 	uint32_t def;
@@ -167,8 +173,19 @@ struct bt_state {
 
 #define BT_DEF_NOEDGES 0x80000000u
 #define BT_DEAD 0x7fffffffu
-#define BT_ACC_RULE 0x80000000u
 #define BT_STATE_MASK 0x7fffffffu
+
+/*
+ * A single-rule acceptance carries the rule's method mask index too, so
+ * that the common decision reads no rule record:
+ * BT_ACC_RULE | mask index << BT_ACC_MASK_SHIFT | rule id.
+ */
+#define BT_ACC_RULE 0x80000000u
+#define BT_ACC_MASK_SHIFT 20
+#define BT_ACC_MAX_RULE ((1u << BT_ACC_MASK_SHIFT) - 1)
+#define BT_ACC_MAX_MASK 0x7ffu
+#define BT_ACC_RULE_ID(a) ((a) & BT_ACC_MAX_RULE)
+#define BT_ACC_MASK_IDX(a) (((a) >> BT_ACC_MASK_SHIFT) & BT_ACC_MAX_MASK)
 
 /*
  * One slot of an edge hash table.  from == BT_NONE marks an empty slot.
@@ -199,9 +216,18 @@ struct bt_pdfa {
 	uint32_t reserved;	/* zero */
 };
 
-/* A candidate set: rules (counted list in U32, ascending) + path DFA. */
+/*
+ * A list reference (candidate-set rules, path accept lists): either
+ * BT_LIST_ONE | the only item, or the offset in U32 of a counted list
+ * (count, then the items, ascending).  One-item lists, the common case,
+ * thus cost no memory access.
+ */
+#define BT_LIST_ONE 0x80000000u
+#define BT_LIST_ITEM(v) ((v) & 0x7fffffffu)
+
+/* A candidate set: rules (a list reference, ascending) + path DFA. */
 struct bt_cset {
-	uint32_t rules;		/* offset in U32 of the counted list */
+	uint32_t rules;		/* list reference */
 	uint32_t pdfa;		/* index in PDFAS; start state = its start */
 };
 

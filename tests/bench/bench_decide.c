@@ -28,7 +28,7 @@
 
 #define NREQ 1000000u		/* requests in the stream */
 #define NCHECK 100000u		/* requests checked against the linear scan */
-#define NPASS 3			/* timed passes; the best one counts */
+#define NPASS 7		/* timing passes per measurement; the best counts */
 #define LINEAR_BUDGET 50000000ull /* rule tests per linear-scan pass */
 #define LINEAR_MIN 10000u	/* requests in a linear-scan pass, at least */
 #define HOT_REQ 10000u		/* requests in the hot-cache loop */
