@@ -42,4 +42,41 @@ int compiler_compile(const struct compile_opts *, struct compile_out *)
 int compiler_write_file(const char *path, const void *buf, size_t len)
     __attribute__((warn_unused_result));
 
+/*
+ * The non-rule keys of a config.yaml, for boundary's option layer
+ * (runtime/options.c).  Strings are malloc'd copies, NULL when the key is
+ * absent; ints are -1 when absent; booleans are -1 (absent), 0 or 1.
+ * <text> is the file as read, so that the caller can compile exactly the
+ * bytes it took its options from (compile_opts.config_text).
+ */
+struct config_values {
+	char *log_level;		/* "error" "warn" "info" "debug" */
+	char *log_dir;
+	char *jail_type;		/* "nsjail" or "landjail" */
+	int proxy_port;			/* 1..65535 */
+	int pprof_port;			/* 1..65535 */
+	int pprof_enabled;
+	int use_real_dns;
+	int no_user_namespace;
+	int disable_audit_logs;
+	int session_correlation_enabled;
+	char **inject_targets;		/* session_id_inject_targets, in order */
+	size_t ninject_targets;
+	char *text;			/* the file's contents, NUL-terminated */
+	size_t text_len;
+};
+
+/*
+ * Loads and checks the config.yaml at <path> (compiler/yaml.c: unknown
+ * keys, types and values are errors; the rules themselves are left to
+ * compiler_compile) and fills <out>.  Errors are printed to <diag>
+ * (NULL = stderr); warnings are not, compiler_compile reports them.
+ * Returns 0, or -1 with <out> empty.  Free with compiler_config_values_free.
+ */
+int compiler_config_values(const char *path, struct config_values *out,
+    FILE *diag) __attribute__((warn_unused_result));
+
+/* Releases what compiler_config_values allocated; <v> is left empty. */
+void compiler_config_values_free(struct config_values *v);
+
 #endif

@@ -688,24 +688,25 @@ eval_cset(const struct bt *bt, uint32_t ci, const struct bt_req *rq,
 	return best;
 }
 
-void
-bt_decide(const struct bt *bt, const struct bt_req *rq, struct verdict *v)
+/*
+ * The host-side acceptance for <host> (exact table, then the automaton
+ * over labels right to left; an IPv6 literal is one opaque label).
+ */
+static inline uint32_t
+host_accept(const struct bt *bt, struct view host)
 {
-	const char *h = rq->host.p, *end = rq->host.p + rq->host.n;
-	uint32_t best = BT_NONE, s = 0, acc, mbit = 0;
+	const char *h = host.p, *end = host.p + host.n;
+	uint32_t acc, s = 0;
 
-	assert(rq->path.n > 0 && rq->path.p[0] == '/');
-
-	/* an exact host has the complete answer; else walk the wildcards */
-	acc = rq->host.n > 0 ? xhost_find(bt, h, rq->host.n) : BT_NONE;
+	if (host.n == 0)
+		return BT_NONE;
+	acc = xhost_find(bt, h, host.n);
 	if (acc != BT_NONE)
-		goto host_done;
-
-	/* host labels right to left; an IPv6 literal is one opaque label */
-	if (rq->host.n > 0 && h[0] == '[') {
+		return acc;
+	if (h[0] == '[')
 		s = step(bt, bt->hstates, bt->hedges, bt->nhedges,
-		    bt->hmax_probe, s, h, rq->host.n);
-	} else if (rq->host.n > 0) {
+		    bt->hmax_probe, s, h, host.n);
+	else
 		for (;;) {
 			const char *lab = end;
 			while (lab > h && lab[-1] != '.')
@@ -716,13 +717,23 @@ bt_decide(const struct bt *bt, const struct bt_req *rq, struct verdict *v)
 				break;
 			end = lab - 1;
 		}
-	} else
-		s = BT_DEAD;
+	return s == BT_DEAD ? BT_NONE : bt->hstates[s].acc;
+}
 
-	if (s == BT_DEAD)
-		goto universal;
-	acc = bt->hstates[s].acc;
- host_done:
+int
+bt_host_possible(const struct bt *bt, struct view host)
+{
+	return bt->universal != BT_NONE || host_accept(bt, host) != BT_NONE;
+}
+
+void
+bt_decide(const struct bt *bt, const struct bt_req *rq, struct verdict *v)
+{
+	uint32_t best = BT_NONE, acc, mbit = 0;
+
+	assert(rq->path.n > 0 && rq->path.p[0] == '/');
+	/* an exact host has the complete answer; else walk the wildcards */
+	acc = host_accept(bt, rq->host);
 	if (acc != BT_NONE) {
 		if (acc & BT_ACC_RULE) {
 			if (method_ok(bt, bt->masks[BT_ACC_MASK_IDX(acc)],
@@ -731,7 +742,6 @@ bt_decide(const struct bt *bt, const struct bt_req *rq, struct verdict *v)
 		} else
 			best = eval_cset(bt, acc, rq, &mbit, best);
 	}
- universal:
 	if (bt->universal != BT_NONE)
 		best = eval_cset(bt, bt->universal, rq, &mbit, best);
 	v->rule = best;

@@ -65,4 +65,24 @@
 #define MAX_CHUNK_TRAILER 65536 /* trailer section of a chunked body */
 #define MAX_CHUNK_SPANS 16   /* data spans reported by one chunk_feed() call */
 
+/* Proxy connections (runtime/conn.c, runtime/proxy.c). */
+#define MAX_CONNS 4096       /* client connections served at once */
+#define CONN_IO_BUF 16384    /* bytes per body relay buffer */
+#define CONN_HEAD_OUT (MAX_REQ_HEAD + 4096) /* a rebuilt head, with room */
+#define TIMEOUT_HEAD 30.0    /* seconds for a request head (or TLS handshake) */
+#define TIMEOUT_IDLE 60.0    /* seconds a kept-alive client may stay silent */
+#define TIMEOUT_CONNECT 10.0 /* seconds to resolve and connect upstream */
+#define TIMEOUT_IO 300.0     /* seconds without progress while forwarding */
+#define SHUTDOWN_GRACE 5.0   /* seconds in-flight requests get at shutdown */
+#define AUDIT_FLUSH_TIMEOUT 5.0 /* seconds audit_flush may block at exit */
+#define MAX_UP_ADDRS 8       /* upstream addresses tried in turn */
+
+/* Upstream name resolution (runtime/resolve.c, runtime/connect_to.c). */
+#define TIMEOUT_RESOLVE 5.0  /* seconds one upstream name lookup may take */
+#define RESOLVE_MAX_ADDRS 8  /* addresses reported per lookup (IPv4 first) */
+#define RESOLVE_MAX_PENDING 1024 /* c-ares lookups in flight, abandoned ones included */
+#define RESOLVE_MAX_SOCKS 16 /* sockets c-ares may have open at once */
+#define RESOLVE_TRY_MS 1000  /* c-ares per-try timeout, doubled per round */
+#define RESOLVE_TRIES 3      /* c-ares tries per server */
+#define MAX_CONNECT_TO 64    /* --connect-to entries */
 #endif

@@ -93,6 +93,12 @@ int bt_load_mem(struct bt *, const void *buf, size_t len, char *err,
 
 void bt_close(struct bt *);
 
+/*
+ * 1 if some request to <host> (canonical) could be allowed: a rule's host
+ * pattern matches it, or a rule admits every host.  For CONNECT.
+ */
+int bt_host_possible(const struct bt *, struct view host);
+
 /* Decides one request.  No allocation, no lock, no side effect. */
 void bt_decide(const struct bt *, const struct bt_req *, struct verdict *);
 

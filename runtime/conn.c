@@ -1,0 +1,1701 @@
+/*
+ * One client connection: an explicit state machine driven by conn_pump(),
+ * which every watcher calls.  Each state makes as much progress as it can
+ * without blocking, records what its endpoints wait for (ep->want), and the
+ * pump then re-arms exactly those watchers and the state's deadline.
+ *
+ *   SNIFF --0x16--> TLS_HS --> HEAD          (direct TLS, or TLS in CONNECT)
+ *   SNIFF --other--> HEAD
+ *   HEAD --deny--> REPLY (403) --> HEAD | DISCARD --> HEAD | close
+ *   HEAD --CONNECT allowed--> REPLY (200) --> SNIFF (in tunnel)
+ *   HEAD --allow--> RESOLVE --> DIAL [--> UP_TLS] --> FORWARD --> HEAD
+ *   FORWARD --101--> TUNNEL
+ *
+ * Every request is decided on its own (STYLE rule 27) before any of its
+ * bytes go upstream; what goes upstream is rebuilt from the parsed head
+ * (canonical path, decided host, hop-by-hop fields removed), never relayed
+ * verbatim.  Bodies stream through fixed buffers with backpressure.
+ */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../runtime/bt_format.h"
+#include "log.h"
+#include "proxy.h"
+
+static void conn_pump(struct conn *c);
+static void conn_timeout(struct conn *c);
+
+static const char *const state_names[CONN_ST_COUNT] = {
+	[CONN_ST_SNIFF] = "SNIFF",
+	[CONN_ST_TLS_HS] = "TLS_HS",
+	[CONN_ST_HEAD] = "HEAD",
+	[CONN_ST_REPLY] = "REPLY",
+	[CONN_ST_DISCARD] = "DISCARD",
+	[CONN_ST_RESOLVE] = "RESOLVE",
+	[CONN_ST_DIAL] = "DIAL",
+	[CONN_ST_UP_TLS] = "UP_TLS",
+	[CONN_ST_FORWARD] = "FORWARD",
+	[CONN_ST_TUNNEL] = "TUNNEL",
+	[CONN_ST_CLOSED] = "CLOSED",
+};
+
+const char *
+conn_state_str(enum conn_state s)
+{
+	if ((unsigned)s >= CONN_ST_COUNT)
+		return "?";
+	return state_names[s];
+}
+
+#define BIT(s) (1u << (s))
+
+/* Legal transitions (STYLE rule 22); CLOSED is reachable from anywhere. */
+static const uint32_t allowed[CONN_ST_COUNT] = {
+	[CONN_ST_SNIFF] = BIT(CONN_ST_TLS_HS) | BIT(CONN_ST_HEAD),
+	[CONN_ST_TLS_HS] = BIT(CONN_ST_HEAD),
+	[CONN_ST_HEAD] = BIT(CONN_ST_REPLY) | BIT(CONN_ST_RESOLVE) |
+	    BIT(CONN_ST_FORWARD),
+	[CONN_ST_REPLY] = BIT(CONN_ST_HEAD) | BIT(CONN_ST_SNIFF) |
+	    BIT(CONN_ST_DISCARD),
+	[CONN_ST_DISCARD] = BIT(CONN_ST_HEAD),
+	[CONN_ST_RESOLVE] = BIT(CONN_ST_DIAL) | BIT(CONN_ST_REPLY),
+	[CONN_ST_DIAL] = BIT(CONN_ST_UP_TLS) | BIT(CONN_ST_FORWARD) |
+	    BIT(CONN_ST_REPLY) | BIT(CONN_ST_DIAL),
+	[CONN_ST_UP_TLS] = BIT(CONN_ST_FORWARD) | BIT(CONN_ST_REPLY),
+	[CONN_ST_FORWARD] = BIT(CONN_ST_HEAD) | BIT(CONN_ST_TUNNEL) |
+	    BIT(CONN_ST_REPLY),
+	[CONN_ST_TUNNEL] = 0,
+	[CONN_ST_CLOSED] = 0,
+};
+
+static void
+conn_set_state(struct conn *c, enum conn_state to)
+{
+	assert(to == CONN_ST_CLOSED || (allowed[c->st] & BIT(to)));
+	log_debug("conn %llu: %s -> %s", (unsigned long long)c->id,
+	    conn_state_str(c->st), conn_state_str(to));
+	c->st = to;
+}
+
+/* ---- buffers -------------------------------------------------------- */
+
+static int
+buf_alloc(struct buf *b, size_t cap)
+{
+	b->p = malloc(cap);
+	b->cap = cap;
+	b->off = b->len = 0;
+	return b->p == NULL ? -1 : 0;
+}
+
+static void
+buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->cap = b->off = b->len = 0;
+}
+
+static char *
+buf_data(const struct buf *b)
+{
+	return b->p + b->off;
+}
+
+static size_t
+buf_room(struct buf *b)
+{
+	if (b->len == 0)
+		b->off = 0;
+	else if (b->off > 0 && b->off + b->len == b->cap) {
+		memmove(b->p, b->p + b->off, b->len);
+		b->off = 0;
+	}
+	return b->cap - b->off - b->len;
+}
+
+static char *
+buf_tail(struct buf *b)
+{
+	return b->p + b->off + b->len;
+}
+
+static void
+buf_consume(struct buf *b, size_t n)
+{
+	assert(n <= b->len);
+	b->off += n;
+	b->len -= n;
+	if (b->len == 0)
+		b->off = 0;
+}
+
+/* Makes the data start at p[0] (heads are parsed in place). */
+static void
+buf_compact(struct buf *b)
+{
+	if (b->off > 0) {
+		memmove(b->p, b->p + b->off, b->len);
+		b->off = 0;
+	}
+}
+
+static int
+buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = buf_room(b);
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf_tail(b), room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room)
+		return -1;
+	b->len += (size_t)n;
+	return 0;
+}
+
+static int
+buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (buf_room(b) < n)
+		return -1;
+	memcpy(buf_tail(b), p, n);
+	b->len += n;
+	return 0;
+}
+
+/* ---- endpoints ------------------------------------------------------- */
+
+/* >0 bytes, 0 end of stream, -1 would block (e->want set), -2 error. */
+static ssize_t
+ep_read(struct ep *e, void *p, size_t n)
+{
+	ssize_t r;
+
+	if (e->tls_on) {
+		r = tls_read(e->tls, p, n);
+		if (r > 0)
+			return r;
+		if (r == TLS_WANT_READ) {
+			e->want |= EV_READ;
+			return -1;
+		}
+		if (r == TLS_WANT_WRITE) {
+			e->want |= EV_WRITE;
+			return -1;
+		}
+		if (r == TLS_CLOSED)
+			return 0;
+		return -2;
+	}
+	r = recv(e->fd, p, n, 0);
+	if (r > 0)
+		return r;
+	if (r == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		e->want |= EV_READ;
+		return -1;
+	}
+	return -2;
+}
+
+static ssize_t
+ep_write(struct ep *e, const void *p, size_t n)
+{
+	ssize_t r;
+
+	if (e->tls_on) {
+		r = tls_write(e->tls, p, n);
+		if (r > 0)
+			return r;
+		if (r == TLS_WANT_READ) {
+			e->want |= EV_READ;
+			return -1;
+		}
+		if (r == TLS_WANT_WRITE) {
+			e->want |= EV_WRITE;
+			return -1;
+		}
+		return -2;
+	}
+	r = send(e->fd, p, n, MSG_NOSIGNAL);
+	if (r >= 0)
+		return r;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		e->want |= EV_WRITE;
+		return -1;
+	}
+	return -2;
+}
+
+/* Bytes buffered inside TLS that the socket will not signal. */
+static int
+ep_pending(struct ep *e)
+{
+	return e->tls_on && tls_pending(e->tls) > 0;
+}
+
+/*
+ * Reads from <e> into <b>.  1 progress, 0 blocked or no room, -1 end of
+ * stream (e->eof set), -2 error.
+ */
+static int
+fill(struct ep *e, struct buf *b)
+{
+	size_t room = buf_room(b);
+	ssize_t r;
+
+	if (room == 0 || e->fd == -1)
+		return 0;
+	r = ep_read(e, buf_tail(b), room);
+	if (r > 0) {
+		b->len += (size_t)r;
+		return 1;
+	}
+	if (r == 0) {
+		e->eof = 1;
+		return -1;
+	}
+	return r == -1 ? 0 : -2;
+}
+
+/* Writes <b> to <e>.  1 progress, 0 blocked or empty, -2 error. */
+static int
+flush(struct ep *e, struct buf *b)
+{
+	ssize_t r;
+
+	if (b->len == 0 || e->fd == -1)
+		return 0;
+	r = ep_write(e, buf_data(b), b->len);
+	if (r > 0) {
+		buf_consume(b, (size_t)r);
+		return 1;
+	}
+	return r == -1 ? 0 : -2;
+}
+
+static void
+io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	conn_pump(c);
+}
+
+static void
+ep_arm(struct conn *c, struct ep *e)
+{
+	int want = e->fd == -1 ? 0 : e->want;
+
+	if (want == e->armed)
+		return;
+	if (e->armed)
+		ev_io_stop(c->px->loop, &e->io);
+	e->armed = want;
+	if (want) {
+		ev_io_set(&e->io, e->fd, want);
+		ev_io_start(c->px->loop, &e->io);
+	}
+}
+
+static void
+ep_close(struct conn *c, struct ep *e)
+{
+	if (e->armed) {
+		ev_io_stop(c->px->loop, &e->io);
+		e->armed = 0;
+	}
+	if (e->tls != NULL) {
+		if (e->tls_on)
+			tls_shutdown(e->tls);
+		tls_free(e->tls);
+		e->tls = NULL;
+	}
+	e->tls_on = 0;
+	if (e->fd != -1) {
+		close(e->fd);
+		e->fd = -1;
+	}
+	e->want = 0;
+	e->eof = 0;
+}
+
+/* ---- teardown -------------------------------------------------------- */
+
+void
+conn_close(struct conn *c, const char *why)
+{
+	struct proxy *px = c->px;
+	struct conn **pp;
+
+	if (c->st == CONN_ST_CLOSED)
+		return;
+	log_debug("conn %llu: close in %s: %s", (unsigned long long)c->id,
+	    conn_state_str(c->st), why);
+	conn_set_state(c, CONN_ST_CLOSED);
+	if (c->resolving) {
+		resolve_cancel(&c->rr);
+		c->resolving = 0;
+	}
+	ev_timer_stop(px->loop, &c->tmo);
+	ep_close(c, &c->cl);
+	ep_close(c, &c->up);
+	for (pp = &px->live; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	px->nconns--;
+	/*
+	 * Freed by conn_reap() from the loop, never here: the caller (a step
+	 * of conn_pump) still looks at c->st after this returns.
+	 */
+	c->next = px->dead;
+	px->dead = c;
+}
+
+void
+conn_reap(struct proxy *px)
+{
+	struct conn *c;
+
+	while ((c = px->dead) != NULL) {
+		px->dead = c->next;
+		buf_free(&c->cin);
+		buf_free(&c->uout);
+		buf_free(&c->uin);
+		buf_free(&c->cout);
+		free(c);
+	}
+}
+
+/* ---- deadlines -------------------------------------------------------- */
+
+static void
+tmo_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	conn_timeout(c);
+}
+
+static ev_tstamp
+state_timeout(const struct conn *c)
+{
+	switch (c->st) {
+	case CONN_ST_SNIFF:
+	case CONN_ST_TLS_HS:
+		return TIMEOUT_HEAD;
+	case CONN_ST_HEAD:
+		return c->cin.len == 0 ? TIMEOUT_IDLE : TIMEOUT_HEAD;
+	case CONN_ST_RESOLVE:
+	case CONN_ST_DIAL:
+	case CONN_ST_UP_TLS:
+		return TIMEOUT_CONNECT;
+	default:
+		return TIMEOUT_IO;
+	}
+}
+
+/* Restarts the deadline: every state waits at most its own timeout. */
+static void
+rearm_deadline(struct conn *c)
+{
+	c->tmo.repeat = state_timeout(c);
+	ev_timer_again(c->px->loop, &c->tmo);
+}
+
+/* ---- audit and replies ----------------------------------------------- */
+
+static const char *
+scheme(const struct conn *c)
+{
+	return c->https ? "https" : "http";
+}
+
+/* The URL of the request as audited: scheme://host[:port]/path?query. */
+static size_t
+request_url(const struct conn *c, char *out, size_t cap)
+{
+	int dflt = c->port == 0 || c->port == (c->https ? 443 : 80);
+	int n;
+
+	n = snprintf(out, cap, "%s://%.*s", scheme(c), (int)c->host_len,
+	    c->host);
+	if (!dflt && n >= 0 && (size_t)n < cap)
+		n += snprintf(out + n, cap - (size_t)n, ":%u", c->port);
+	if (n >= 0 && (size_t)n < cap)
+		n += snprintf(out + n, cap - (size_t)n, "%.*s", (int)c->path_len,
+		    c->path_len ? c->path : "/");
+	if (c->has_query && n >= 0 && (size_t)n < cap)
+		n += snprintf(out + n, cap - (size_t)n, "?%.*s",
+		    (int)c->query.n, c->query.p);
+	if (n < 0)
+		return 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* One audit record for the request being decided (STYLE rule 27). */
+static void
+audit_request(struct conn *c, enum reason reason)
+{
+	static char url[AUDIT_URL_MAX + 64];
+	char rule[BT_MAX_RULE_TEXT];
+	struct audit_rec rec;
+	size_t ulen = request_url(c, url, sizeof(url)), rlen = 0;
+
+	if (reason == REASON_ALLOWED)
+		rlen = bt_rule_text(c->px->cfg.bt, c->verdict.rule, rule,
+		    sizeof(rule));
+	audit_rec_fill(&rec, reason, c->req.method, view_make(url, ulen),
+	    view_make(rule, rlen < sizeof(rule) ? rlen : sizeof(rule)),
+	    c->req.host.n ? c->req.host : view_make(c->host, c->host_len));
+	audit_emit(c->px->cfg.audit, &rec);
+	if (reason == REASON_ALLOWED)
+		log_info("allow %.*s %.*s rule: %.*s", (int)c->req.method.n,
+		    c->req.method.p, (int)ulen, url, (int)rlen, rule);
+	else
+		log_warn("deny %.*s %.*s: %s", (int)c->req.method.n,
+		    c->req.method.p, (int)ulen, url, reason_str(reason));
+}
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return "Connection established";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 408: return "Request Timeout";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Error";
+	}
+}
+
+/*
+ * Queues a response of our own and enters REPLY.  <close>: the client
+ * connection ends after it; otherwise the state after REPLY depends on the
+ * request (tunnel, body to discard, next head).
+ */
+static void
+reply(struct conn *c, int status, const char *code, const char *body,
+    int close)
+{
+	size_t blen = body ? strlen(body) : 0;
+
+	c->cout.off = c->cout.len = 0;
+	if (status == 200) {
+		buf_printf(&c->cout, "HTTP/1.1 200 Connection established\r\n\r\n");
+	} else {
+		buf_printf(&c->cout, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+		    "Content-Length: %zu\r\n", status, status_text(status), blen);
+		if (code != NULL)
+			buf_printf(&c->cout, "X-Boundary-Reason: %s\r\n", code);
+		if (close)
+			buf_printf(&c->cout, "Connection: close\r\n");
+		buf_printf(&c->cout, "\r\n");
+		buf_put(&c->cout, body, blen);
+	}
+	c->close_after = close;
+	conn_set_state(c, CONN_ST_REPLY);
+}
+
+/* An error reply that closes the connection (400, 431, 502, ...). */
+static void
+reply_error(struct conn *c, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+reply_error(struct conn *c, int status, const char *code, const char *fmt, ...)
+{
+	char body[1024];
+	va_list ap;
+	int n;
+
+	n = snprintf(body, sizeof(body), "boundary: %d %s: ", status,
+	    status_text(status));
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof(body))
+		vsnprintf(body + n, sizeof(body) - (size_t)n, fmt, ap);
+	va_end(ap);
+	strncat(body, "\n", sizeof(body) - strlen(body) - 1);
+	reply(c, status, code, body, 1);
+}
+
+static void
+reply_denied(struct conn *c, enum reason reason)
+{
+	char body[4096];
+	int m = (int)c->req.method.n, h = (int)c->host_len, p = (int)c->path_len;
+
+	snprintf(body, sizeof(body),
+	    "Request blocked by boundary (%s)\n\n"
+	    "Request: %.*s %s://%.*s%.*s\n"
+	    "Host: %.*s\n\n"
+	    "To allow it, add one of these rules to the allowlist:\n"
+	    "  --allow \"domain=%.*s\"\n"
+	    "  --allow \"method=%.*s domain=%.*s\"\n"
+	    "  --allow \"method=%.*s domain=%.*s path=%.*s\"\n",
+	    reason_str(reason), m, c->req.method.p, scheme(c), h, c->host, p,
+	    c->path, h, c->host, h, c->host, m, c->req.method.p, h, c->host,
+	    m, c->req.method.p, h, c->host, p, c->path);
+	/* the connection stays usable: a body is read and dropped first */
+	reply(c, 403, reason_str(reason), body, 0);
+}
+
+/* ---- deciding a request ------------------------------------------------ */
+
+static int
+method_is(const struct conn *c, const char *m)
+{
+	return view_eq_cstr(c->req.method, m);
+}
+
+/*
+ * Canonicalises an authority into c->host/port/host_kind.  Returns 0 or -1.
+ */
+static int
+set_host(struct conn *c, struct view authority)
+{
+	int n = url_host_canon(authority, c->host, sizeof(c->host), &c->port,
+	    &c->host_kind);
+
+	if (n <= 0)
+		return -1;
+	c->host_len = (size_t)n;
+	return 0;
+}
+
+static int
+same_host(struct view a, const char *b, size_t blen)
+{
+	char tmp[MAX_HOST_LEN + 3];
+	enum host_kind k;
+	uint16_t port;
+	int n = url_host_canon(a, tmp, sizeof(tmp), &port, &k);
+
+	return n > 0 && (size_t)n == blen && memcmp(tmp, b, blen) == 0;
+}
+
+static void start_upstream(struct conn *c);
+
+/* After REPLY: where a refused or answered request leaves the connection. */
+static void
+after_reply(struct conn *c)
+{
+	if (c->close_after) {
+		conn_close(c, "reply sent");
+		return;
+	}
+	if (c->is_connect) {
+		/* 200 to CONNECT: the tunnel starts, TLS or plain HTTP */
+		c->is_connect = 0;
+		conn_set_state(c, CONN_ST_SNIFF);
+		return;
+	}
+	if (!c->req_done) {
+		conn_set_state(c, CONN_ST_DISCARD);
+		return;
+	}
+	conn_set_state(c, CONN_ST_HEAD);
+}
+
+/* Sets up request body framing from the parsed head. */
+static void
+body_init(struct conn *c)
+{
+	c->req_body = http_request_body(&c->req);
+	c->req_done = c->req_body == HTTP_BODY_NONE;
+	c->req_left = c->req_body == HTTP_BODY_LENGTH ?
+	    (uint64_t)c->req.content_length : 0;
+	if (c->req_body == HTTP_BODY_CHUNKED)
+		chunk_init(&c->req_chunk);
+}
+
+/*
+ * The head in cin is complete (c->head_len bytes): decide it.  Exactly one
+ * audit record per decided request; nothing goes upstream before it.
+ */
+static void
+handle_request(struct conn *c)
+{
+	struct http_req *q = &c->req;
+	struct view authority, rawpath;
+	struct bt_req rq;
+	int n;
+
+	c->is_connect = method_is(c, "CONNECT");
+	c->is_head = method_is(c, "HEAD");
+	c->has_query = 0;
+	c->path_len = 0;
+	c->host_len = 0;
+	c->port = 0;
+	c->keep_alive = http_req_keep_alive(q);
+	body_init(c);
+
+	if (c->is_connect) {
+		if (q->form != HTTP_FORM_AUTHORITY || c->in_tunnel || c->https) {
+			reply_error(c, 400, "bad_request", "CONNECT is only "
+			    "accepted as the first request, with host:port");
+			return;
+		}
+		if (set_host(c, q->target) == -1 || c->port == 0) {
+			reply_error(c, 400, "bad_request", "invalid CONNECT target");
+			return;
+		}
+		memcpy(c->path, "/", 1);
+		c->path_len = 1;
+		if (!bt_host_possible(c->px->cfg.bt, view_make(c->host,
+		    c->host_len))) {
+			/* no rule could allow any request to this host */
+			c->https = c->port != 80;
+			audit_request(c, REASON_CONNECT_DENIED);
+			c->https = 0;
+			c->is_connect = 0;
+			reply_denied(c, REASON_CONNECT_DENIED);
+			return;
+		}
+		memcpy(c->tunnel_host, c->host, c->host_len);
+		c->tunnel_host_len = c->host_len;
+		c->tunnel_port = c->port;
+		c->in_tunnel = 1;
+		reply(c, 200, NULL, NULL, 0);
+		return;
+	}
+
+	if (q->form == HTTP_FORM_ABSOLUTE) {
+		struct url_parts u;
+		if (url_split(q->target, &u) == -1) {
+			reply_error(c, 400, "bad_request", "invalid URL");
+			return;
+		}
+		if (view_eq_cstr(u.scheme, "https") && !c->https) {
+			/* https URL over plain HTTP: clients use CONNECT */
+			reply_error(c, 400, "bad_request", "https URLs need CONNECT");
+			return;
+		}
+		authority = u.authority;
+		rawpath = u.path;
+		c->has_query = u.has_query;
+		c->query = u.query;
+	} else if (q->form == HTTP_FORM_ORIGIN) {
+		const char *qm = memchr(q->target.p, '?', q->target.n);
+		authority = q->host;
+		rawpath = view_make(q->target.p, qm ? (size_t)(qm - q->target.p) :
+		    q->target.n);
+		if (qm != NULL) {
+			c->has_query = 1;
+			c->query = view_make(qm + 1, q->target.n -
+			    (size_t)(qm + 1 - q->target.p));
+		}
+		if (authority.n == 0) {
+			reply_error(c, 400, "bad_request", "no Host header");
+			return;
+		}
+	} else {
+		reply_error(c, 400, "bad_request", "unsupported request target");
+		return;
+	}
+	if (set_host(c, authority) == -1) {
+		reply_error(c, 400, "bad_request", "invalid host");
+		return;
+	}
+	n = url_path_canon(rawpath, c->path, sizeof(c->path));
+	if (n <= 0) {
+		reply_error(c, 400, "bad_request", "invalid path");
+		return;
+	}
+	c->path_len = (size_t)n;
+	if (c->port == 0)
+		c->port = c->in_tunnel ? c->tunnel_port : c->https ? 443 : 80;
+
+	/* the host decided is the host dialled: all names must agree */
+	if ((q->form == HTTP_FORM_ABSOLUTE && q->host.n > 0 &&
+	    !same_host(q->host, c->host, c->host_len)) ||
+	    (c->in_tunnel && (c->host_len != c->tunnel_host_len ||
+	    memcmp(c->host, c->tunnel_host, c->host_len) != 0 ||
+	    c->port != c->tunnel_port)) ||
+	    (c->sni_len > 0 && (c->host_len != c->sni_len ||
+	    memcmp(c->host, c->sni, c->sni_len) != 0))) {
+		c->verdict.rule = BT_NONE;
+		audit_request(c, REASON_HOST_MISMATCH);
+		reply_denied(c, REASON_HOST_MISMATCH);
+		return;
+	}
+
+	rq.method = q->method;
+	rq.host = view_make(c->host, c->host_len);
+	rq.path = view_make(c->path, c->path_len);
+	bt_decide(c->px->cfg.bt, &rq, &c->verdict);
+	audit_request(c, c->verdict.reason);
+	if (c->verdict.reason != REASON_ALLOWED) {
+		reply_denied(c, c->verdict.reason);
+		return;
+	}
+	if (q->expect_other) {
+		reply_error(c, 417, "bad_request", "unsupported Expect");
+		return;
+	}
+	start_upstream(c);
+}
+
+/* ---- upstream ------------------------------------------------------------ */
+
+/* Reuses the upstream connection when it goes to the same place. */
+static int
+upstream_reusable(const struct conn *c)
+{
+	return c->up.fd != -1 && c->up_tls == c->https &&
+	    c->up_port == c->port && c->up_host_len == c->host_len &&
+	    memcmp(c->up_host, c->host, c->host_len) == 0 && !c->up.eof;
+}
+
+static void begin_forward(struct conn *c);
+static void dial_next(struct conn *c);
+
+static void
+resolved(void *arg, int status, const struct sockaddr_storage *addrs,
+    size_t naddrs, const char *why)
+{
+	struct conn *c = arg;
+
+	c->resolving = 0;
+	if (status != 0 || naddrs == 0) {
+		snprintf(c->up_err, sizeof(c->up_err), "cannot resolve %.*s: %s",
+		    (int)c->host_len, c->host, why ? why : "no address");
+		reply_error(c, 502, "upstream_dns", "%s", c->up_err);
+		conn_pump(c);
+		return;
+	}
+	c->naddrs = naddrs < MAX_UP_ADDRS ? naddrs : MAX_UP_ADDRS;
+	memcpy(c->addrs, addrs, c->naddrs * sizeof(*addrs));
+	c->addr_i = 0;
+	conn_set_state(c, CONN_ST_DIAL);
+	dial_next(c);
+	conn_pump(c);
+}
+
+/* Parses a numeric address into addrs[0]; 0 or -1. */
+static int
+literal_addr(struct conn *c, const char *host, uint16_t port)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)(void *)&c->addrs[0];
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)&c->addrs[0];
+	char tmp[MAX_HOST_LEN + 3];
+	size_t n = strlen(host);
+
+	memset(&c->addrs[0], 0, sizeof(c->addrs[0]));
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		memcpy(tmp, host + 1, n - 2);
+		tmp[n - 2] = '\0';
+		host = tmp;
+	}
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+	} else
+		return -1;
+	c->naddrs = 1;
+	c->addr_i = 0;
+	return 0;
+}
+
+static void
+start_upstream(struct conn *c)
+{
+	const struct connect_to *ct;
+	char host[MAX_HOST_LEN + 3];
+	uint16_t port = c->port;
+
+	if (upstream_reusable(c)) {
+		begin_forward(c);
+		return;
+	}
+	ep_close(c, &c->up);
+	c->uin.off = c->uin.len = 0;
+	c->uout.off = c->uout.len = 0;
+	memcpy(c->up_host, c->host, c->host_len);
+	c->up_host_len = c->host_len;
+	c->up_port = c->port;
+	c->up_tls = c->https;
+	memcpy(host, c->host, c->host_len);
+	host[c->host_len] = '\0';
+	ct = connect_to_find(c->px->cfg.connect_to, c->px->cfg.nconnect_to,
+	    view_make(c->host, c->host_len), c->port);
+	if (ct != NULL) {
+		snprintf(host, sizeof(host), "%s", ct->addr);
+		if (ct->port2 != 0)
+			port = ct->port2;
+	}
+	conn_set_state(c, CONN_ST_RESOLVE);
+	if (literal_addr(c, host, port) == 0) {
+		conn_set_state(c, CONN_ST_DIAL);
+		dial_next(c);
+		return;
+	}
+	c->resolving = 1;
+	if (resolve_start(&c->px->res, &c->rr, host, port, resolved, c) == -1) {
+		c->resolving = 0;
+		reply_error(c, 502, "upstream_dns", "cannot resolve %s", host);
+	}
+}
+
+/* Starts a non-blocking connect to the next address. */
+static void
+dial_next(struct conn *c)
+{
+	const struct sockaddr_storage *sa;
+	socklen_t len;
+	int fd, one = 1;
+
+	ep_close(c, &c->up);
+	while (c->addr_i < c->naddrs) {
+		sa = &c->addrs[c->addr_i++];
+		len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+		    sizeof(struct sockaddr_in);
+		fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			snprintf(c->up_err, sizeof(c->up_err), "socket: %s",
+			    strerror(errno));
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, (const struct sockaddr *)sa, len) == -1 &&
+		    errno != EINPROGRESS) {
+			snprintf(c->up_err, sizeof(c->up_err), "connect to %.*s: %s",
+			    (int)c->host_len, c->host, strerror(errno));
+			close(fd);
+			continue;
+		}
+		c->up.fd = fd;
+		c->up.want = EV_WRITE;
+		return;
+	}
+	if (c->up_err[0] == '\0')
+		snprintf(c->up_err, sizeof(c->up_err), "no address to connect to");
+	reply_error(c, 502, "upstream_connect", "%s", c->up_err);
+}
+
+/* DIAL: the connect finished (or failed: try the next address). */
+static int
+step_dial(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	c->up.want = 0;
+	if (getsockopt(c->up.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY) {
+		c->up.want = EV_WRITE;
+		return 0;
+	}
+	if (err != 0) {
+		snprintf(c->up_err, sizeof(c->up_err), "connect to %.*s: %s",
+		    (int)c->host_len, c->host, strerror(err));
+		dial_next(c);
+		return 1;
+	}
+	if (c->https) {
+		c->up.tls = tls_client_new(c->px->cli_ctx, c->up.fd,
+		    view_make(c->host, c->host_len));
+		if (c->up.tls == NULL) {
+			reply_error(c, 502, "upstream_tls", "TLS set-up failed");
+			return 1;
+		}
+		c->up.tls_on = 1;
+		conn_set_state(c, CONN_ST_UP_TLS);
+		return 1;
+	}
+	begin_forward(c);
+	return 1;
+}
+
+static int
+step_up_tls(struct conn *c)
+{
+	int r;
+
+	c->up.want = 0;
+	r = tls_handshake(c->up.tls);
+	if (r == 0) {
+		begin_forward(c);
+		return 1;
+	}
+	if (r == TLS_WANT_READ) {
+		c->up.want = EV_READ;
+		return 0;
+	}
+	if (r == TLS_WANT_WRITE) {
+		c->up.want = EV_WRITE;
+		return 0;
+	}
+	reply_error(c, 502, "upstream_tls", "TLS to %.*s failed: %s",
+	    (int)c->host_len, c->host, tls_error_str(c->up.tls));
+	ep_close(c, &c->up);
+	return 1;
+}
+
+static int
+header_dropped(const struct conn *c, const struct http_hdr *h)
+{
+	if (view_case_eq(h->name, VIEW_LIT("Host")) ||
+	    view_case_eq(h->name, VIEW_LIT("Content-Length")) ||
+	    http_hdr_is_hop(c->hdrs, c->nhdrs, h->name))
+		return 1;
+	/* session-correlation headers are ours to set, never the client's */
+	return h->name.n >= 26 && strncasecmp(h->name.p,
+	    "X-Coder-Agent-Firewall-", 23) == 0;
+}
+
+/*
+ * Writes the request head for the upstream into uout, rebuilt from the
+ * parsed form: canonical path, decided host, framing restated.
+ */
+static int
+build_request_head(struct conn *c)
+{
+	struct buf *b = &c->uout;
+	int dflt = c->port == (c->https ? 443 : 80);
+	size_t i;
+
+	if (buf_printf(b, "%.*s %.*s%s%.*s HTTP/1.1\r\nHost: %.*s",
+	    (int)c->req.method.n, c->req.method.p, (int)c->path_len, c->path,
+	    c->has_query ? "?" : "", c->has_query ? (int)c->query.n : 0,
+	    c->has_query ? c->query.p : "", (int)c->host_len, c->host) == -1)
+		return -1;
+	if (!dflt && buf_printf(b, ":%u", c->port) == -1)
+		return -1;
+	if (buf_put(b, "\r\n", 2) == -1)
+		return -1;
+	for (i = 0; i < c->nhdrs; i++) {
+		const struct http_hdr *h = &c->hdrs[i];
+		if (header_dropped(c, h))
+			continue;
+		if (buf_printf(b, "%.*s: %.*s\r\n", (int)h->name.n, h->name.p,
+		    (int)h->value.n, h->value.p) == -1)
+			return -1;
+	}
+	if (c->req_body == HTTP_BODY_LENGTH &&
+	    buf_printf(b, "Content-Length: %llu\r\n",
+	    (unsigned long long)c->req_left) == -1)
+		return -1;
+	if (c->req_body == HTTP_BODY_CHUNKED &&
+	    buf_printf(b, "Transfer-Encoding: chunked\r\n") == -1)
+		return -1;
+	if (c->req.upgrade) {
+		const struct http_hdr *u = http_hdr_find(c->hdrs, c->nhdrs,
+		    VIEW_LIT("Upgrade"));
+		if (u != NULL && buf_printf(b, "Connection: Upgrade\r\n"
+		    "Upgrade: %.*s\r\n", (int)u->value.n, u->value.p) == -1)
+			return -1;
+	}
+	return buf_put(b, "\r\n", 2);
+}
+
+static void
+begin_forward(struct conn *c)
+{
+	c->resp_head_done = c->resp_done = c->resp_started = 0;
+	c->rprev_len = 0;
+	c->up_err[0] = '\0';
+	if (build_request_head(c) == -1) {
+		reply_error(c, 431, "bad_request", "request head too large");
+		return;
+	}
+	/* the head is consumed: the body (if any) follows in cin */
+	buf_consume(&c->cin, c->head_len);
+	c->head_len = 0;
+	conn_set_state(c, CONN_ST_FORWARD);
+}
+
+/* ---- forwarding ------------------------------------------------------------ */
+
+/* Moves request body bytes from cin to uout per the request's framing. */
+static int
+relay_request_body(struct conn *c)
+{
+	size_t room = buf_room(&c->uout), n;
+
+	if (c->req_done || c->cin.len == 0 || room == 0)
+		return 0;
+	if (c->req_body == HTTP_BODY_LENGTH) {
+		n = c->cin.len < room ? c->cin.len : room;
+		if (n > c->req_left)
+			n = (size_t)c->req_left;
+		buf_put(&c->uout, buf_data(&c->cin), n);
+		buf_consume(&c->cin, n);
+		c->req_left -= n;
+		c->req_done = c->req_left == 0;
+		return n > 0;
+	}
+	/* chunked: validated by the decoder, forwarded as received */
+	{
+		struct chunk_out out;
+		int r;
+
+		n = c->cin.len < room ? c->cin.len : room;
+		r = chunk_feed(&c->req_chunk, buf_data(&c->cin), n, &out);
+		if (r < 0) {
+			conn_close(c, "bad chunked request body");
+			return -1;
+		}
+		buf_put(&c->uout, buf_data(&c->cin), (size_t)r);
+		buf_consume(&c->cin, (size_t)r);
+		if (out.done)
+			c->req_done = 1;
+		return r > 0;
+	}
+}
+
+/* Writes the response head for the client into cout. */
+static int
+build_response_head(struct conn *c)
+{
+	struct buf *b = &c->cout;
+	size_t i;
+
+	if (buf_printf(b, "HTTP/1.1 %d %.*s\r\n", c->resp.status,
+	    (int)c->resp.reason.n, c->resp.reason.p) == -1)
+		return -1;
+	for (i = 0; i < c->nrhdrs; i++) {
+		const struct http_hdr *h = &c->rhdrs[i];
+		if (view_case_eq(h->name, VIEW_LIT("Content-Length")) ||
+		    http_hdr_is_hop(c->rhdrs, c->nrhdrs, h->name))
+			continue;
+		if (buf_printf(b, "%.*s: %.*s\r\n", (int)h->name.n, h->name.p,
+		    (int)h->value.n, h->value.p) == -1)
+			return -1;
+	}
+	if (c->resp.status == 101) {
+		const struct http_hdr *u = http_hdr_find(c->rhdrs, c->nrhdrs,
+		    VIEW_LIT("Upgrade"));
+		if (buf_printf(b, "Connection: Upgrade\r\nUpgrade: %.*s\r\n",
+		    u ? (int)u->value.n : 0, u ? u->value.p : "") == -1)
+			return -1;
+		return buf_put(b, "\r\n", 2);
+	}
+	if (c->resp.status >= 100 && c->resp.status < 200)
+		return buf_put(b, "\r\n", 2);
+	if (c->resp_body == HTTP_BODY_LENGTH || (c->is_head &&
+	    c->resp.content_length >= 0))
+		buf_printf(b, "Content-Length: %lld\r\n",
+		    (long long)c->resp.content_length);
+	else if (c->resp_body == HTTP_BODY_CHUNKED)
+		buf_printf(b, "Transfer-Encoding: chunked\r\n");
+	if (!c->keep_alive || c->resp_body == HTTP_BODY_CLOSE)
+		buf_printf(b, "Connection: close\r\n");
+	return buf_put(b, "\r\n", 2);
+}
+
+/* Parses the response head in uin; 1 progress, 0 need more, -1 failed. */
+static int
+parse_response_head(struct conn *c)
+{
+	int r;
+
+	buf_compact(&c->uin);
+	c->nrhdrs = MAX_HEADERS;
+	r = http_parse_response(buf_data(&c->uin), c->uin.len, c->rprev_len,
+	    &c->resp, c->rhdrs, &c->nrhdrs);
+	if (r == PARSE_INCOMPLETE) {
+		c->rprev_len = c->uin.len;
+		if (c->uin.len >= MAX_RESP_HEAD)
+			r = PARSE_BAD;
+		else
+			return 0;
+	}
+	if (r == PARSE_BAD) {
+		if (!c->resp_started)
+			reply_error(c, 502, "upstream_protocol",
+			    "invalid response from %.*s", (int)c->host_len,
+			    c->host);
+		else
+			conn_close(c, "invalid upstream response");
+		return -1;
+	}
+	c->rprev_len = 0;
+	c->resp_body = http_response_body(&c->resp, c->is_head);
+	if (c->resp.status >= 100 && c->resp.status < 200 &&
+	    c->resp.status != 101)
+		c->resp_body = HTTP_BODY_NONE;
+	if (!http_resp_keep_alive(&c->resp) || c->resp_body == HTTP_BODY_CLOSE)
+		c->keep_alive = 0;
+	c->resp_left = c->resp_body == HTTP_BODY_LENGTH ?
+	    (uint64_t)c->resp.content_length : 0;
+	if (c->resp_body == HTTP_BODY_CHUNKED)
+		chunk_init(&c->resp_chunk);
+	c->cout.off = c->cout.len = 0;
+	if (build_response_head(c) == -1) {
+		conn_close(c, "response head too large");
+		return -1;
+	}
+	buf_consume(&c->uin, (size_t)r);
+	c->resp_started = 1;
+	if (c->resp.status == 101 && c->req.upgrade) {
+		c->resp_head_done = 1;
+		c->resp_done = 1;
+		return 1;
+	}
+	if (c->resp.status >= 100 && c->resp.status < 200) {
+		/* interim (100 Continue): pass on, wait for the final one */
+		return 1;
+	}
+	c->resp_head_done = 1;
+	c->resp_done = c->resp_body == HTTP_BODY_NONE;
+	return 1;
+}
+
+/* Moves response body bytes from uin to cout per the response framing. */
+static int
+relay_response_body(struct conn *c)
+{
+	size_t room = buf_room(&c->cout), n;
+
+	if (!c->resp_head_done || c->resp_done || c->uin.len == 0 || room == 0)
+		return 0;
+	n = c->uin.len < room ? c->uin.len : room;
+	if (c->resp_body == HTTP_BODY_LENGTH) {
+		if (n > c->resp_left)
+			n = (size_t)c->resp_left;
+		buf_put(&c->cout, buf_data(&c->uin), n);
+		buf_consume(&c->uin, n);
+		c->resp_left -= n;
+		c->resp_done = c->resp_left == 0;
+		return n > 0;
+	}
+	if (c->resp_body == HTTP_BODY_CHUNKED) {
+		struct chunk_out out;
+		int r = chunk_feed(&c->resp_chunk, buf_data(&c->uin), n, &out);
+		if (r < 0) {
+			conn_close(c, "bad chunked response body");
+			return -1;
+		}
+		buf_put(&c->cout, buf_data(&c->uin), (size_t)r);
+		buf_consume(&c->uin, (size_t)r);
+		c->resp_done = out.done;
+		return r > 0;
+	}
+	/* until close */
+	buf_put(&c->cout, buf_data(&c->uin), n);
+	buf_consume(&c->uin, n);
+	return 1;
+}
+
+/* The request and its response are complete and written: what next. */
+static void
+finish_request(struct conn *c)
+{
+	if (c->resp.status == 101 && c->req.upgrade) {
+		conn_set_state(c, CONN_ST_TUNNEL);
+		return;
+	}
+	if (!c->keep_alive || c->up.eof || c->resp_body == HTTP_BODY_CLOSE) {
+		ep_close(c, &c->up);
+		c->up_host_len = 0;
+	}
+	if (!c->keep_alive) {
+		conn_close(c, "request done, no keep-alive");
+		return;
+	}
+	conn_set_state(c, CONN_ST_HEAD);
+}
+
+static int
+step_forward(struct conn *c)
+{
+	int progress = 0, r;
+
+	c->cl.want = c->up.want = 0;
+	if ((r = flush(&c->up, &c->uout)) == -2) {
+		conn_close(c, "upstream write failed");
+		return -1;
+	}
+	progress |= r;
+	if ((r = relay_request_body(c)) < 0)
+		return -1;
+	progress |= r;
+	if (!c->req_done && buf_room(&c->cin) > 0) {
+		r = fill(&c->cl, &c->cin);
+		if (r == -2 || (r == -1 && !c->req_done)) {
+			conn_close(c, "client went away mid-request");
+			return -1;
+		}
+		progress |= r > 0;
+	}
+	if (!c->resp_done && buf_room(&c->uin) > 0) {
+		r = fill(&c->up, &c->uin);
+		if (r == -2) {
+			if (!c->resp_started)
+				reply_error(c, 502, "upstream_io", "reading from "
+				    "%.*s failed", (int)c->host_len, c->host);
+			else
+				conn_close(c, "upstream read failed");
+			return -1;
+		}
+		if (r == -1) {
+			if (c->resp_head_done && c->resp_body == HTTP_BODY_CLOSE)
+				c->resp_done = 1;
+			else if (!c->resp_started) {
+				reply_error(c, 502, "upstream_closed", "%.*s closed "
+				    "the connection without a response",
+				    (int)c->host_len, c->host);
+				return -1;
+			} else if (c->uin.len == 0) {
+				conn_close(c, "upstream closed mid-response");
+				return -1;
+			}
+		}
+		progress |= r > 0;
+	}
+	if (!c->resp_head_done && c->uin.len > 0) {
+		r = parse_response_head(c);
+		if (r < 0)
+			return -1;
+		progress |= r;
+	}
+	if ((r = relay_response_body(c)) < 0)
+		return -1;
+	progress |= r;
+	if ((r = flush(&c->cl, &c->cout)) == -2) {
+		conn_close(c, "client write failed");
+		return -1;
+	}
+	progress |= r;
+	if (c->resp_done && c->cout.len == 0 && (c->req_done ||
+	    c->resp.status == 101)) {
+		finish_request(c);
+		return 1;
+	}
+	/* body bytes may wait inside TLS without the socket signalling */
+	if (ep_pending(&c->up) || ep_pending(&c->cl))
+		progress |= c->uin.len < c->uin.cap || c->cin.len < c->cin.cap;
+	return progress;
+}
+
+/* TUNNEL: bytes both ways until either side ends. */
+static int
+step_tunnel(struct conn *c)
+{
+	int progress = 0, a, b;
+
+	c->cl.want = c->up.want = 0;
+	if (c->cin.len > 0)
+		progress |= flush(&c->up, &c->cin) > 0;
+	if (c->uin.len > 0)
+		progress |= flush(&c->cl, &c->uin) > 0;
+	a = c->cl.eof ? -1 : fill(&c->cl, &c->cin);
+	b = c->up.eof ? -1 : fill(&c->up, &c->uin);
+	if (a == -2 || b == -2) {
+		conn_close(c, "tunnel I/O error");
+		return -1;
+	}
+	progress |= a > 0 || b > 0;
+	if (c->cin.len > 0)
+		progress |= flush(&c->up, &c->cin) > 0;
+	if (c->uin.len > 0)
+		progress |= flush(&c->cl, &c->uin) > 0;
+	if ((c->cl.eof && c->cin.len == 0) || (c->up.eof && c->uin.len == 0)) {
+		conn_close(c, "tunnel closed");
+		return -1;
+	}
+	return progress;
+}
+
+/* ---- client side ---------------------------------------------------------- */
+
+static int
+step_sniff(struct conn *c)
+{
+	unsigned char b;
+	ssize_t r;
+
+	c->cl.want = 0;
+	if (c->cin.len == 0) {
+		r = recv(c->cl.fd, &b, 1, MSG_PEEK);
+		if (r == 0) {
+			conn_close(c, "client closed");
+			return -1;
+		}
+		if (r == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR) {
+				c->cl.want = EV_READ;
+				return 0;
+			}
+			conn_close(c, "client read failed");
+			return -1;
+		}
+	} else
+		b = (unsigned char)buf_data(&c->cin)[0];
+	if (b != 0x16) {
+		conn_set_state(c, CONN_ST_HEAD);
+		return 1;
+	}
+	/* TLS: intercept with a leaf for the SNI, or for the CONNECT host */
+	{
+		const struct leaf *fallback = NULL;
+		struct tls_conn *t;
+
+		if (c->in_tunnel)
+			fallback = ca_leaf(&c->px->ca, view_make(c->tunnel_host,
+			    c->tunnel_host_len));
+		t = tls_server_new(c->px->srv_ctx, c->cl.fd, fallback);
+		if (t == NULL) {
+			conn_close(c, "TLS set-up failed");
+			return -1;
+		}
+		c->cl.tls = t;
+		c->cl.tls_on = 1;
+		if (c->cin.len > 0) {
+			/* bytes that followed the CONNECT head */
+			if (tls_conn_prepend(t, buf_data(&c->cin), c->cin.len) ==
+			    -1) {
+				conn_close(c, "too many bytes before TLS");
+				return -1;
+			}
+			c->cin.off = c->cin.len = 0;
+		}
+	}
+	conn_set_state(c, CONN_ST_TLS_HS);
+	return 1;
+}
+
+static int
+step_tls_hs(struct conn *c)
+{
+	int r;
+	struct view sni;
+
+	c->cl.want = 0;
+	r = tls_handshake(c->cl.tls);
+	if (r == TLS_WANT_READ) {
+		c->cl.want = EV_READ;
+		return 0;
+	}
+	if (r == TLS_WANT_WRITE) {
+		c->cl.want = EV_WRITE;
+		return 0;
+	}
+	if (r != 0) {
+		log_warn("conn %llu: TLS handshake with the client failed: %s",
+		    (unsigned long long)c->id, tls_error_str(c->cl.tls));
+		conn_close(c, "client TLS handshake failed");
+		return -1;
+	}
+	c->https = 1;
+	sni = tls_sni(c->cl.tls);
+	c->sni_len = 0;
+	if (sni.n > 0 && sni.n <= MAX_HOST_LEN) {
+		enum host_kind k;
+		uint16_t port;
+		int n = url_host_canon(sni, c->sni, sizeof(c->sni), &port, &k);
+		if (n > 0)
+			c->sni_len = (size_t)n;
+	}
+	if (!c->in_tunnel && c->sni_len == 0) {
+		conn_close(c, "direct TLS without SNI");
+		return -1;
+	}
+	conn_set_state(c, CONN_ST_HEAD);
+	return 1;
+}
+
+static int
+step_head(struct conn *c)
+{
+	int r;
+
+	c->cl.want = 0;
+	for (;;) {
+		if (c->cin.len > 0) {
+			buf_compact(&c->cin);
+			c->nhdrs = MAX_HEADERS;
+			r = http_parse_request(buf_data(&c->cin), c->cin.len,
+			    c->prev_len, &c->req, c->hdrs, &c->nhdrs);
+			if (r > 0) {
+				c->head_len = (size_t)r;
+				c->prev_len = 0;
+				handle_request(c);
+				return 1;
+			}
+			if (r == PARSE_BAD) {
+				c->prev_len = 0;
+				reply_error(c, c->req.error ? c->req.error : 400,
+				    "bad_request", "malformed request");
+				return 1;
+			}
+			c->prev_len = c->cin.len;
+		}
+		r = fill(&c->cl, &c->cin);
+		if (r == 0)
+			return 0;
+		if (r == -1) {
+			if (c->cin.len > 0)
+				log_warn("conn %llu: client closed mid-head",
+				    (unsigned long long)c->id);
+			conn_close(c, "client closed");
+			return -1;
+		}
+		if (r == -2) {
+			conn_close(c, "client read failed");
+			return -1;
+		}
+	}
+}
+
+static int
+step_reply(struct conn *c)
+{
+	int r;
+
+	c->cl.want = 0;
+	r = flush(&c->cl, &c->cout);
+	if (r == -2) {
+		conn_close(c, "client write failed");
+		return -1;
+	}
+	if (c->cout.len > 0)
+		return r;
+	/* a refused request's head is consumed now */
+	if (c->head_len > 0) {
+		buf_consume(&c->cin, c->head_len);
+		c->head_len = 0;
+	}
+	after_reply(c);
+	return 1;
+}
+
+/* DISCARD: drops the body of a refused request so the connection lives. */
+static int
+step_discard(struct conn *c)
+{
+	int r;
+
+	c->cl.want = 0;
+	while (!c->req_done) {
+		if (c->cin.len == 0) {
+			r = fill(&c->cl, &c->cin);
+			if (r == 0)
+				return 0;
+			if (r < 0) {
+				conn_close(c, "client closed");
+				return -1;
+			}
+		}
+		if (c->req_body == HTTP_BODY_LENGTH) {
+			size_t n = c->cin.len;
+			if (n > c->req_left)
+				n = (size_t)c->req_left;
+			buf_consume(&c->cin, n);
+			c->req_left -= n;
+			c->req_done = c->req_left == 0;
+		} else {
+			struct chunk_out out;
+			int k = chunk_feed(&c->req_chunk, buf_data(&c->cin),
+			    c->cin.len, &out);
+			if (k < 0) {
+				conn_close(c, "bad chunked body");
+				return -1;
+			}
+			buf_consume(&c->cin, (size_t)k);
+			c->req_done = out.done;
+		}
+	}
+	conn_set_state(c, CONN_ST_HEAD);
+	return 1;
+}
+
+/* ---- the pump ---------------------------------------------------------------- */
+
+static void
+conn_pump(struct conn *c)
+{
+	int r, rounds = 0;
+
+	for (;;) {
+		enum conn_state before = c->st;
+
+		switch (c->st) {
+		case CONN_ST_SNIFF:
+			r = step_sniff(c);
+			break;
+		case CONN_ST_TLS_HS:
+			r = step_tls_hs(c);
+			break;
+		case CONN_ST_HEAD:
+			r = step_head(c);
+			break;
+		case CONN_ST_REPLY:
+			r = step_reply(c);
+			break;
+		case CONN_ST_DISCARD:
+			r = step_discard(c);
+			break;
+		case CONN_ST_RESOLVE:
+			/* the resolver calls back */
+			c->cl.want = c->up.want = 0;
+			r = 0;
+			break;
+		case CONN_ST_DIAL:
+			r = step_dial(c);
+			break;
+		case CONN_ST_UP_TLS:
+			r = step_up_tls(c);
+			break;
+		case CONN_ST_FORWARD:
+			r = step_forward(c);
+			break;
+		case CONN_ST_TUNNEL:
+			r = step_tunnel(c);
+			break;
+		default:
+			return;
+		}
+		if (r < 0 || c->st == CONN_ST_CLOSED) {
+			if (c->st != CONN_ST_CLOSED)
+				conn_close(c, "error");
+			return;
+		}
+		if (c->st != before || r > 0)
+			rearm_deadline(c);
+		if (r == 0 && c->st == before)
+			break;
+		if (++rounds > 10000) {
+			/* give other connections a turn */
+			ev_feed_event(c->px->loop, &c->cl.io, EV_CUSTOM);
+			break;
+		}
+	}
+	if (c->px->stopping && c->st == CONN_ST_HEAD && c->cin.len == 0) {
+		conn_close(c, "shutting down");
+		return;
+	}
+	ep_arm(c, &c->cl);
+	ep_arm(c, &c->up);
+}
+
+static void
+conn_timeout(struct conn *c)
+{
+	switch (c->st) {
+	case CONN_ST_HEAD:
+		if (c->cin.len > 0) {
+			reply_error(c, 408, "timeout", "request head timed out");
+			conn_pump(c);
+			return;
+		}
+		conn_close(c, "idle");
+		return;
+	case CONN_ST_RESOLVE:
+	case CONN_ST_DIAL:
+	case CONN_ST_UP_TLS:
+		if (c->resolving) {
+			resolve_cancel(&c->rr);
+			c->resolving = 0;
+		}
+		ep_close(c, &c->up);
+		reply_error(c, 504, "timeout", "connecting to %.*s timed out",
+		    (int)c->host_len, c->host);
+		conn_pump(c);
+		return;
+	case CONN_ST_FORWARD:
+		if (!c->resp_started) {
+			ep_close(c, &c->up);
+			reply_error(c, 504, "timeout", "%.*s did not answer in "
+			    "time", (int)c->host_len, c->host);
+			conn_pump(c);
+			return;
+		}
+		/* FALLTHROUGH */
+	default:
+		conn_close(c, "timeout");
+	}
+}
+
+void
+conn_shutdown_idle(struct conn *c)
+{
+	if ((c->st == CONN_ST_HEAD || c->st == CONN_ST_SNIFF) && c->cin.len == 0)
+		conn_close(c, "shutting down");
+}
+
+void
+conn_accept(struct proxy *px, int fd)
+{
+	struct conn *c;
+	int one = 1;
+
+	if (px->nconns >= MAX_CONNS) {
+		log_warn("connection limit (%d) reached: refusing a client",
+		    MAX_CONNS);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || buf_alloc(&c->cin, MAX_REQ_HEAD) == -1 ||
+	    buf_alloc(&c->uout, CONN_HEAD_OUT) == -1 ||
+	    buf_alloc(&c->uin, MAX_RESP_HEAD) == -1 ||
+	    buf_alloc(&c->cout, CONN_HEAD_OUT) == -1) {
+		if (c != NULL) {
+			buf_free(&c->cin);
+			buf_free(&c->uout);
+			buf_free(&c->uin);
+			buf_free(&c->cout);
+			free(c);
+		}
+		log_warn("out of memory: refusing a client");
+		close(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->px = px;
+	c->id = px->next_id++;
+	c->st = CONN_ST_SNIFF;
+	c->cl.fd = fd;
+	c->up.fd = -1;
+	ev_init(&c->cl.io, io_cb);
+	c->cl.io.data = c;
+	ev_init(&c->up.io, io_cb);
+	c->up.io.data = c;
+	ev_init(&c->tmo, tmo_cb);
+	c->tmo.data = c;
+	c->next = px->live;
+	px->live = c;
+	px->nconns++;
+	rearm_deadline(c);
+	conn_pump(c);
+}

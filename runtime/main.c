@@ -1,0 +1,231 @@
+/*
+ * boundary: loads the policy, then serves the proxy (--proxy-only) or,
+ * once the jail exists (issue 4), runs the command inside it.  Thin by
+ * design (STYLE rule 3): options, policy, audit, proxy.
+ *
+ * Exit status: 0 after a clean shutdown of --proxy-only; 125 when boundary
+ * fails before serving (bad flags, bad policy, cannot listen).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../compiler/compiler.h"
+#include "connect_to.h"
+#include "log.h"
+#include "options.h"
+#include "proxy.h"
+
+#ifndef BOUNDARY_VERSION
+#define BOUNDARY_VERSION "0.1.0"
+#endif
+
+#define EXIT_SETUP 125
+
+/* The policy: a precompiled table, or config + rules compiled now. */
+static int
+load_policy(const struct options *o, struct bt *bt, unsigned char **buf)
+{
+	char err[512];
+
+	*buf = NULL;
+	if (o->policy != NULL) {
+		if (bt_load_file(bt, o->policy, err, sizeof(err)) == -1) {
+			log_error("%s", err);
+			return -1;
+		}
+		return 0;
+	}
+	{
+		struct compile_opts co;
+		struct compile_out out;
+
+		memset(&co, 0, sizeof(co));
+		co.config_path = o->config;
+		co.config_text = o->config_text;
+		co.config_len = o->config_len;
+		co.allow = (const char *const *)o->allow;
+		co.nallow = o->nallow;
+		co.env_allow = o->env_allow;
+		co.wno = 0;
+		if (compiler_compile(&co, &out) == -1)
+			return -1;
+		*buf = out.buf;
+		if (bt_load_mem(bt, out.buf, out.len, err, sizeof(err)) == -1) {
+			log_error("compiled policy refused: %s", err);
+			return -1;
+		}
+		if (out.nrules == 0)
+			log_warn("no allow rules: every request will be denied");
+	}
+	return 0;
+}
+
+/* The --log-dir file: boundary-<local time>-<pid>.log, as the Go tool. */
+static int
+open_log_dir(const char *dir)
+{
+	char path[4096], ts[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd;
+
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		return -1;
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d_%H-%M-%S", &tm);
+	snprintf(path, sizeof(path), "%s/boundary-%s-%ld.log", dir, ts,
+	    (long)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct connect_to *ct = NULL;
+	struct proxy_cfg cfg;
+	struct proxy px;
+	struct audit audit;
+	struct audit_opts ao;
+	struct bt bt;
+	unsigned char *policy_buf = NULL;
+	char err[1024], ca_dir[4096], ca_cert[4200];
+	int log_fd = 2, text_fd = -1, json_fd = -1, ret = EXIT_SETUP;
+	size_t i;
+
+	memset(&o, 0, sizeof(o));
+	memset(&bt, 0, sizeof(bt));
+	if (options_parse(&o, argc, argv, err, sizeof(err)) == -1) {
+		fprintf(stderr, "boundary: %s\n", err);
+		fprintf(stderr, "Run 'boundary --help' for usage.\n");
+		return EXIT_SETUP;
+	}
+	if (o.help) {
+		options_usage(stdout);
+		ret = 0;
+		goto out;
+	}
+	if (o.version) {
+		printf("boundary %s\n", BOUNDARY_VERSION);
+		ret = 0;
+		goto out;
+	}
+	if (o.log_dir != NULL) {
+		log_fd = open_log_dir(o.log_dir);
+		if (log_fd == -1) {
+			fprintf(stderr, "boundary: cannot set up log dir %s: %s\n",
+			    o.log_dir, strerror(errno));
+			goto out;
+		}
+	}
+	log_init((enum log_level)o.log_level, log_fd);
+	if (load_policy(&o, &bt, &policy_buf) == -1)
+		goto out;
+	if (o.check_only) {
+		printf("configuration OK (%u rules)\n", bt.nrules);
+		ret = 0;
+		goto out;
+	}
+	if (!o.proxy_only) {
+		log_error("running a command in the jail is not built yet; use "
+		    "--proxy-only and point the client's HTTP_PROXY at it");
+		goto out;
+	}
+
+	ct = calloc(o.nconnect_to + 1, sizeof(*ct));
+	if (ct == NULL)
+		goto out;
+	for (i = 0; i < o.nconnect_to; i++)
+		if (connect_to_parse(o.connect_to[i], &ct[i], err,
+		    sizeof(err)) == -1) {
+			log_error("--connect-to %s: %s", o.connect_to[i], err);
+			goto out;
+		}
+
+	/* audit sinks: a private description of stderr (it becomes O_NONBLOCK) */
+	text_fd = o.log_dir != NULL ? dup(log_fd) :
+	    open("/proc/self/fd/2", O_WRONLY | O_CLOEXEC);
+	if (text_fd == -1)
+		text_fd = dup(2);
+	if (o.audit_file != NULL) {
+		json_fd = open(o.audit_file, O_WRONLY | O_CREAT | O_APPEND |
+		    O_CLOEXEC, 0600);
+		if (json_fd == -1) {
+			log_error("cannot open --audit-file %s: %s", o.audit_file,
+			    strerror(errno));
+			goto out;
+		}
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&ao, 0, sizeof(ao));
+	ao.loop = ev_default_loop(EVFLAG_AUTO);
+	ao.text_fd = text_fd;
+	ao.json_fd = json_fd;
+	ao.socket_path = o.disable_audit_logs ? NULL : o.log_proxy_socket_path;
+	ao.level = (enum audit_level)o.log_level;
+	if (audit_init(&audit, &ao) == -1) {
+		log_error("cannot set up the audit log: %s", strerror(errno));
+		goto out;
+	}
+
+	if (ca_default_dir(ca_dir, sizeof(ca_dir)) == -1) {
+		log_error("cannot find the configuration directory (set HOME or "
+		    "XDG_CONFIG_HOME)");
+		goto audit_out;
+	}
+	snprintf(ca_cert, sizeof(ca_cert), "%s/ca-cert.pem", ca_dir);
+	if (o.ephemeral_ca && mkdir(ca_dir, 0700) == -1 && errno != EEXIST) {
+		/* the parent may be missing too: ca_open makes the tree */
+		char tmp[4096];
+		snprintf(tmp, sizeof(tmp), "%s", ca_dir);
+		for (char *p = tmp + 1; *p; p++)
+			if (*p == '/') {
+				*p = '\0';
+				mkdir(tmp, 0700);
+				*p = '/';
+			}
+		mkdir(ca_dir, 0700);
+	}
+	cfg.listen_addr = o.listen;
+	cfg.port = (uint16_t)o.proxy_port;
+	cfg.listen_fd = -1;
+	cfg.bt = &bt;
+	cfg.connect_to = ct;
+	cfg.nconnect_to = o.nconnect_to;
+	cfg.upstream_ca = o.upstream_ca;
+	cfg.ephemeral_ca = o.ephemeral_ca;
+	cfg.ca_dir = ca_dir;
+	cfg.ca_cert_out = o.ephemeral_ca ? ca_cert : NULL;
+	cfg.audit = &audit;
+	cfg.dns_servers = getenv("BOUNDARY_DNS_SERVERS");
+	if (proxy_init(&px, &cfg, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto audit_out;
+	}
+	log_info("boundary session started session_id=%s", audit.session_id);
+	log_info("proxy listening on %s port %d (CA certificate: %s)", o.listen,
+	    o.proxy_port, ca_cert);
+	proxy_run(&px);
+	proxy_close(&px);
+	ret = 0;
+ audit_out:
+	audit_flush(&audit, AUDIT_FLUSH_TIMEOUT);
+	audit_close(&audit);
+ out:
+	if (json_fd != -1)
+		close(json_fd);
+	if (text_fd != -1)
+		close(text_fd);
+	bt_close(&bt);
+	free(policy_buf);
+	free(ct);
+	options_free(&o);
+	return ret;
+}

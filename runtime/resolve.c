@@ -1,0 +1,632 @@
+/*
+ * Asynchronous upstream name resolution: c-ares on the libev loop.  See
+ * resolve.h for the contract.
+ *
+ * How it fits together:
+ *   - c-ares tells us which of its sockets to watch through
+ *     sock_state_cb(); each gets one of RESOLVE_MAX_SOCKS ev_io slots.  A
+ *     socket that would not get a slot is refused when c-ares creates it
+ *     (sock_create_cb), so every socket c-ares uses is watched.
+ *   - One ev_timer follows ares_timeout() for retransmissions.
+ *   - Each query carries a ticket (not the caller's request) as its c-ares
+ *     argument, so a request may be cancelled and freed while c-ares still
+ *     holds the query; the ticket returns to the free list when c-ares
+ *     finally calls back.
+ *   - c-ares' callback never calls the user: it stores the result in the
+ *     request and arms the request's own timer at 0.  Every user callback
+ *     therefore runs from that timer (or from resolve_close()), outside
+ *     c-ares and outside resolve_start(), so a callback may start, cancel
+ *     or close anything.  The same timer is the lookup's deadline while
+ *     the query is in flight.
+ */
+#include <assert.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "resolve.h"
+
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* Where a struct resolve_req is (req->state). */
+enum {
+	REQ_IDLE = 0,		/* no lookup: zeroed, delivered or cancelled */
+	REQ_QUERY,		/* c-ares is working; req->tmo is the deadline */
+	REQ_READY		/* result stored; req->tmo fires at once to deliver */
+};
+
+static const char *const status_code[RESOLVE_STATUS_COUNT] = {
+	[RESOLVE_OK] = "ok",
+	[RESOLVE_NXDOMAIN] = "nxdomain",
+	[RESOLVE_NODATA] = "nodata",
+	[RESOLVE_SERVFAIL] = "servfail",
+	[RESOLVE_REFUSED] = "refused",
+	[RESOLVE_TIMEOUT] = "timeout",
+	[RESOLVE_UNREACHABLE] = "unreachable",
+	[RESOLVE_BADRESP] = "badresp",
+	[RESOLVE_BADNAME] = "badname",
+	[RESOLVE_BUSY] = "busy",
+	[RESOLVE_CLOSED] = "closed",
+	[RESOLVE_ERROR] = "error",
+};
+
+static const char *const status_why[RESOLVE_STATUS_COUNT] = {
+	[RESOLVE_OK] = "resolved",
+	[RESOLVE_NXDOMAIN] = "name not found (NXDOMAIN)",
+	[RESOLVE_NODATA] = "no IPv4 or IPv6 address for this name",
+	[RESOLVE_SERVFAIL] = "DNS server failure",
+	[RESOLVE_REFUSED] = "DNS query refused",
+	[RESOLVE_TIMEOUT] = "DNS lookup timed out",
+	[RESOLVE_UNREACHABLE] = "DNS server unreachable",
+	[RESOLVE_BADRESP] = "malformed DNS answer",
+	[RESOLVE_BADNAME] = "invalid host name",
+	[RESOLVE_BUSY] = "too many DNS lookups in progress",
+	[RESOLVE_CLOSED] = "resolver shut down",
+	[RESOLVE_ERROR] = "DNS lookup failed",
+};
+
+const char *
+resolve_status_str(enum resolve_status s)
+{
+	if ((unsigned)s >= RESOLVE_STATUS_COUNT || status_code[s] == NULL)
+		return "?";
+	return status_code[s];
+}
+
+const char *
+resolve_status_why(enum resolve_status s)
+{
+	if ((unsigned)s >= RESOLVE_STATUS_COUNT || status_why[s] == NULL)
+		return "DNS lookup failed";
+	return status_why[s];
+}
+
+/* Maps a c-ares status of ares_getaddrinfo() to ours. */
+static enum resolve_status
+from_ares(int status)
+{
+	switch (status) {
+	case ARES_SUCCESS:
+		return RESOLVE_OK;
+	case ARES_ENOTFOUND:
+		return RESOLVE_NXDOMAIN;
+	case ARES_ENODATA:
+		return RESOLVE_NODATA;
+	case ARES_ESERVFAIL:
+		return RESOLVE_SERVFAIL;
+	case ARES_EREFUSED:
+		return RESOLVE_REFUSED;
+	case ARES_ETIMEOUT:
+		return RESOLVE_TIMEOUT;
+	case ARES_ECONNREFUSED:
+		return RESOLVE_UNREACHABLE;
+	case ARES_EBADRESP:
+		return RESOLVE_BADRESP;
+	case ARES_EBADNAME:
+		return RESOLVE_BADNAME;
+	case ARES_ECANCELLED:
+	case ARES_EDESTRUCTION:
+		return RESOLVE_CLOSED;
+	default:
+		return RESOLVE_ERROR;
+	}
+}
+
+/* ---- sockets and the retransmission timer ------------------------------ */
+
+/* The slot watching <fd>, or NULL. */
+static struct resolve_sock *
+sock_find(struct resolver *r, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < RESOLVE_MAX_SOCKS; i++)
+		if (r->socks[i].claimed && r->socks[i].io.fd == fd)
+			return &r->socks[i];
+	return NULL;
+}
+
+/* The slot of <fd>, claiming a free one if needed; NULL when all are taken. */
+static struct resolve_sock *
+sock_claim(struct resolver *r, int fd)
+{
+	struct resolve_sock *s;
+	size_t i;
+
+	if ((s = sock_find(r, fd)) != NULL)
+		return s;
+	for (i = 0; i < RESOLVE_MAX_SOCKS; i++) {
+		s = &r->socks[i];
+		if (!s->claimed) {
+			s->claimed = 1;
+			ev_io_set(&s->io, fd, 0);
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* Re-arms r->tmr from ares_timeout(): stopped when nothing is pending. */
+static void
+update_timer(struct resolver *r)
+{
+	struct timeval tv, *tvp;
+
+	if (!r->open)
+		return;
+	ev_timer_stop(r->loop, &r->tmr);
+	tvp = ares_timeout(r->ch, NULL, &tv);
+	if (tvp == NULL)
+		return;
+	ev_timer_set(&r->tmr, (double)tvp->tv_sec + (double)tvp->tv_usec / 1e6,
+	    0.);
+	ev_timer_start(r->loop, &r->tmr);
+}
+
+static void
+io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct resolve_sock *s = container_of(w, struct resolve_sock, io);
+	struct resolver *r = s->r;
+	ares_socket_t fd = w->fd;
+
+	(void)loop;
+	ares_process_fd(r->ch, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
+	    (revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+	update_timer(r);
+}
+
+static void
+tmr_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct resolver *r = container_of(w, struct resolver, tmr);
+
+	(void)loop;
+	(void)revents;
+	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	update_timer(r);
+}
+
+/* c-ares: watch <fd> for the given events; (0, 0) when it is closed. */
+static void
+sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct resolver *r = data;
+	struct resolve_sock *s;
+
+	if (!readable && !writable) {
+		if ((s = sock_find(r, fd)) != NULL) {
+			ev_io_stop(r->loop, &s->io);
+			ev_io_set(&s->io, -1, 0);
+			s->claimed = 0;
+		}
+		return;
+	}
+	/* Cannot fail: sock_create_cb refused sockets without a slot. */
+	if ((s = sock_claim(r, fd)) == NULL)
+		return;
+	ev_io_stop(r->loop, &s->io);
+	ev_io_set(&s->io, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
+	ev_io_start(r->loop, &s->io);
+}
+
+/* c-ares created <fd>: close-on-exec, and refuse it if it cannot be watched. */
+static int
+sock_create_cb(ares_socket_t fd, int type, void *data)
+{
+	struct resolver *r = data;
+	int fl;
+
+	(void)type;
+	if ((fl = fcntl(fd, F_GETFD)) == -1 ||
+	    fcntl(fd, F_SETFD, fl | FD_CLOEXEC) == -1)
+		return -1;
+	if (sock_claim(r, fd) == NULL)
+		return -1;
+	return 0;
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static void
+req_link(struct resolver *r, struct resolve_req *req)
+{
+	req->r = r;
+	req->prev = NULL;
+	req->next = r->active;
+	if (r->active != NULL)
+		r->active->prev = req;
+	r->active = req;
+}
+
+/* Makes <req> idle: stops its timer, unlinks it, lets go of its query. */
+static void
+req_detach(struct resolve_req *req)
+{
+	struct resolver *r = req->r;
+
+	if (req->loop != NULL)
+		ev_timer_stop(req->loop, &req->tmo);
+	if (r != NULL) {
+		if (req->prev != NULL)
+			req->prev->next = req->next;
+		else
+			r->active = req->next;
+		if (req->next != NULL)
+			req->next->prev = req->prev;
+		req->prev = req->next = NULL;
+		req->r = NULL;
+	}
+	if (req->ticket != NULL) {
+		req->ticket->req = NULL;	/* c-ares' answer will be dropped */
+		req->ticket = NULL;
+	}
+	if (req->ai != NULL) {
+		ares_freeaddrinfo(req->ai);
+		req->ai = NULL;
+	}
+	req->has_lit = 0;
+	req->state = REQ_IDLE;
+}
+
+/* Stores <status> and schedules delivery on the next loop iteration. */
+static void
+req_ready(struct resolve_req *req, enum resolve_status status)
+{
+	req->status = status;
+	req->state = REQ_READY;
+	ev_timer_stop(req->loop, &req->tmo);
+	ev_timer_set(&req->tmo, 0., 0.);
+	ev_timer_start(req->loop, &req->tmo);
+}
+
+/* Appends <sa> (<len> bytes) to addrs[*n] with <port>, unless present. */
+static void
+add_addr(struct sockaddr_storage *addrs, size_t *n, const struct sockaddr *sa,
+    size_t len, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	size_t i;
+
+	if (*n >= RESOLVE_MAX_ADDRS || len > sizeof(ss))
+		return;
+	if (sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in))
+		return;
+	if (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6))
+		return;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, sa, len);
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)(void *)&ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)(void *)&ss)->sin6_port = htons(port);
+	for (i = 0; i < *n; i++)
+		if (memcmp(&addrs[i], &ss, sizeof(ss)) == 0)
+			return;
+	addrs[(*n)++] = ss;
+}
+
+/* Fills <addrs> from the stored result: IPv4 first, then IPv6. */
+static size_t
+req_collect(const struct resolve_req *req, struct sockaddr_storage *addrs)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	const struct ares_addrinfo_node *nd;
+	size_t n = 0, f;
+
+	if (req->has_lit) {
+		add_addr(addrs, &n, (const struct sockaddr *)&req->lit,
+		    req->lit.v4.sin_family == AF_INET ?
+		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
+		    req->port);
+		return n;
+	}
+	if (req->ai == NULL)
+		return 0;
+	for (f = 0; f < sizeof(families) / sizeof(families[0]); f++)
+		for (nd = req->ai->nodes; nd != NULL; nd = nd->ai_next)
+			if (nd->ai_family == families[f] && nd->ai_addr != NULL &&
+			    nd->ai_addr->sa_family == families[f])
+				add_addr(addrs, &n, nd->ai_addr,
+				    (size_t)nd->ai_addrlen, req->port);
+	return n;
+}
+
+/* req->tmo: the deadline passed, or a stored result is to be delivered. */
+static void
+req_tmo_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct resolve_req *req = container_of(w, struct resolve_req, tmo);
+	struct sockaddr_storage addrs[RESOLVE_MAX_ADDRS];
+	resolve_cb *cb = req->cb;
+	void *arg = req->arg;
+	enum resolve_status st;
+	size_t n = 0;
+
+	(void)loop;
+	(void)revents;
+	if (req->state == REQ_QUERY)
+		st = RESOLVE_TIMEOUT;
+	else {
+		st = (enum resolve_status)req->status;
+		if (st == RESOLVE_OK && (n = req_collect(req, addrs)) == 0)
+			st = RESOLVE_NODATA;
+	}
+	req_detach(req);
+	cb(arg, st, n > 0 ? addrs : NULL, n, resolve_status_why(st));
+}
+
+/* c-ares' callback: records the result; never calls the user. */
+static void
+addrinfo_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+	struct resolve_ticket *t = arg;
+	struct resolver *r = t->r;
+	struct resolve_req *req = t->req;
+
+	(void)timeouts;
+	t->req = NULL;
+	t->next_free = r->free_tickets;
+	r->free_tickets = t;
+	if (req == NULL) {			/* cancelled or timed out */
+		if (res != NULL)
+			ares_freeaddrinfo(res);
+		return;
+	}
+	req->ticket = NULL;
+	if (status == ARES_SUCCESS)
+		req->ai = res;
+	else if (res != NULL)
+		ares_freeaddrinfo(res);
+	req_ready(req, from_ares(status));
+}
+
+/*
+ * Parses an IP literal: 1 and <lit> filled, 0 when <host> is no literal,
+ * -1 when it looks like an IPv6 literal (brackets or a colon) but is not
+ * a valid one (zone identifiers included).
+ */
+static int
+parse_literal(const char *host, size_t n, uint16_t port, struct resolve_req *req)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	memset(&req->lit, 0, sizeof(req->lit));
+	if (n > 0 && (host[0] == '[' || memchr(host, ':', n) != NULL)) {
+		if (host[0] == '[') {
+			if (n < 3 || host[n - 1] != ']')
+				return -1;
+			host++;
+			n -= 2;
+		}
+		if (n >= sizeof(buf))
+			return -1;
+		memcpy(buf, host, n);
+		buf[n] = '\0';
+		if (inet_pton(AF_INET6, buf, &req->lit.v6.sin6_addr) != 1)
+			return -1;
+		req->lit.v6.sin6_family = AF_INET6;
+		req->lit.v6.sin6_port = htons(port);
+		return 1;
+	}
+	if (inet_pton(AF_INET, host, &req->lit.v4.sin_addr) == 1) {
+		req->lit.v4.sin_family = AF_INET;
+		req->lit.v4.sin_port = htons(port);
+		return 1;
+	}
+	return 0;
+}
+
+/* A DNS name we are willing to look up: LDH labels (and '_'), no empty label. */
+static int
+valid_name(const char *host, size_t n)
+{
+	size_t i, label = 0;
+	unsigned char c;
+
+	if (n == 0 || n > MAX_HOST_LEN)
+		return 0;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)host[i];
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+		if (++label > MAX_LABEL_LEN)
+			return 0;
+	}
+	return label > 0;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+int
+resolve_init(struct resolver *r, struct ev_loop *loop, const char *servers_csv,
+    char *err, size_t errlen)
+{
+	static char lookups_dns[] = "b";
+	struct ares_options opts;
+	int mask, rc;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->loop = loop;
+	r->timeout = TIMEOUT_RESOLVE;
+	ev_init(&r->tmr, tmr_cb);
+	for (i = 0; i < RESOLVE_MAX_SOCKS; i++) {
+		ev_io_init(&r->socks[i].io, io_cb, -1, 0);
+		r->socks[i].r = r;
+	}
+	for (i = RESOLVE_MAX_PENDING; i-- > 0;) {
+		r->tickets[i].r = r;
+		r->tickets[i].next_free = r->free_tickets;
+		r->free_tickets = &r->tickets[i];
+	}
+	if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
+		snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
+		goto fail;
+	}
+	r->lib_init = 1;
+
+	memset(&opts, 0, sizeof(opts));
+	mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+	    ARES_OPT_FLAGS;
+	opts.sock_state_cb = sock_state_cb;
+	opts.sock_state_cb_data = r;
+	opts.timeout = RESOLVE_TRY_MS;
+	opts.tries = RESOLVE_TRIES;
+	/* HOSTALIASES would be a file read on the loop and a second policy. */
+	opts.flags = ARES_FLAG_NOALIASES;
+	if (servers_csv != NULL) {
+		/* Explicit servers: DNS only, the name as given. */
+		opts.flags |= ARES_FLAG_NOSEARCH;
+		opts.lookups = lookups_dns;
+		opts.domains = NULL;
+		opts.ndomains = 0;
+		mask |= ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS;
+	}
+	if ((rc = ares_init_options(&r->ch, &opts, mask)) != ARES_SUCCESS) {
+		snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
+		r->ch = NULL;
+		goto fail;
+	}
+	ares_set_socket_callback(r->ch, sock_create_cb, r);
+	if (servers_csv != NULL &&
+	    (rc = ares_set_servers_ports_csv(r->ch, servers_csv)) != ARES_SUCCESS) {
+		snprintf(err, errlen, "bad DNS server list '%s': %s", servers_csv,
+		    ares_strerror(rc));
+		goto fail;
+	}
+	r->open = 1;
+	return 0;
+
+ fail:
+	if (r->ch != NULL) {
+		ares_destroy(r->ch);
+		r->ch = NULL;
+	}
+	if (r->lib_init) {
+		ares_library_cleanup();
+		r->lib_init = 0;
+	}
+	return -1;
+}
+
+void
+resolve_set_timeout(struct resolver *r, double secs)
+{
+	if (secs > 0)
+		r->timeout = secs;
+}
+
+void
+resolve_close(struct resolver *r)
+{
+	struct resolve_req *req;
+	resolve_cb *cb;
+	void *arg;
+	size_t i;
+
+	if (!r->open)
+		return;
+	r->open = 0;
+	/* Callbacks may cancel other requests: always take the head. */
+	while ((req = r->active) != NULL) {
+		cb = req->cb;
+		arg = req->arg;
+		req_detach(req);
+		cb(arg, RESOLVE_CLOSED, NULL, 0,
+		    resolve_status_why(RESOLVE_CLOSED));
+	}
+	/* Every query left is abandoned: c-ares' callbacks only free tickets. */
+	ares_destroy(r->ch);
+	r->ch = NULL;
+	for (i = 0; i < RESOLVE_MAX_SOCKS; i++) {
+		ev_io_stop(r->loop, &r->socks[i].io);
+		r->socks[i].claimed = 0;
+	}
+	ev_timer_stop(r->loop, &r->tmr);
+	if (r->lib_init) {
+		ares_library_cleanup();
+		r->lib_init = 0;
+	}
+}
+
+int
+resolve_start(struct resolver *r, struct resolve_req *req, const char *host,
+    uint16_t port, resolve_cb *cb, void *arg)
+{
+	struct ares_addrinfo_hints hints;
+	struct resolve_ticket *t;
+	enum resolve_status st;
+	size_t n = strlen(host);
+	int lit;
+
+	assert(req->state == REQ_IDLE);
+	req->why = NULL;
+	if (!r->open) {
+		st = RESOLVE_CLOSED;
+		goto fail;
+	}
+	lit = parse_literal(host, n, port, req);
+	if (lit == -1 || (lit == 0 && !valid_name(host, n))) {
+		st = RESOLVE_BADNAME;
+		goto fail;
+	}
+	if (lit == 0 && r->free_tickets == NULL) {
+		st = RESOLVE_BUSY;
+		goto fail;
+	}
+	req->loop = r->loop;
+	req->cb = cb;
+	req->arg = arg;
+	req->port = port;
+	req->ticket = NULL;
+	req->ai = NULL;
+	req->status = RESOLVE_OK;
+	ev_init(&req->tmo, req_tmo_cb);
+	req_link(r, req);
+	if (lit == 1) {
+		req->has_lit = 1;
+		req_ready(req, RESOLVE_OK);
+		return 0;
+	}
+	t = r->free_tickets;
+	r->free_tickets = t->next_free;
+	t->next_free = NULL;
+	t->req = req;
+	req->ticket = t;
+	req->state = REQ_QUERY;
+	ev_timer_set(&req->tmo, r->timeout, 0.);
+	ev_timer_start(r->loop, &req->tmo);
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = ARES_AI_NOSORT;	/* we order: IPv4, then IPv6 */
+	/* May call addrinfo_cb at once; that only schedules the delivery. */
+	ares_getaddrinfo(r->ch, host, NULL, &hints, addrinfo_cb, t);
+	update_timer(r);
+	return 0;
+
+ fail:
+	req->why = resolve_status_why(st);
+	return -1;
+}
+
+void
+resolve_cancel(struct resolve_req *req)
+{
+	if (req->state == REQ_IDLE)
+		return;
+	req_detach(req);
+}
