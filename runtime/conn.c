@@ -119,7 +119,8 @@ buf_room(struct buf *b)
 {
 	if (b->len == 0)
 		b->off = 0;
-	else if (b->off > 0 && b->off + b->len == b->cap) {
+	else if (b->off > 0 && b->cap - b->off - b->len < b->cap / 2) {
+		/* little room at the tail: move the data to the front */
 		memmove(b->p, b->p + b->off, b->len);
 		b->off = 0;
 	}
@@ -342,6 +343,33 @@ ep_close(struct conn *c, struct ep *e)
 	e->eof = 0;
 }
 
+/*
+ * Lets go of the upstream connection: into the idle pool when it finished
+ * a response cleanly, closed otherwise.
+ */
+static void
+up_release(struct conn *c)
+{
+	struct ep *e = &c->up;
+
+	if (e->fd != -1 && c->up_idle && !e->eof) {
+		if (e->armed) {
+			ev_io_stop(c->px->loop, &e->io);
+			e->armed = 0;
+		}
+		upool_put(&c->px->upool, view_make(c->up_host, c->up_host_len),
+		    c->up_port, e->tls_on, e->fd, e->tls_on ? e->tls : NULL);
+		if (!e->tls_on && e->tls != NULL)
+			tls_free(e->tls);
+		e->fd = -1;
+		e->tls = NULL;
+		e->tls_on = 0;
+		e->want = 0;
+	}
+	c->up_idle = 0;
+	ep_close(c, e);
+}
+
 /* ---- teardown -------------------------------------------------------- */
 
 void
@@ -361,7 +389,7 @@ conn_close(struct conn *c, const char *why)
 	}
 	ev_timer_stop(px->loop, &c->tmo);
 	ep_close(c, &c->cl);
-	ep_close(c, &c->up);
+	up_release(c);
 	for (pp = &px->live; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -774,9 +802,15 @@ handle_request(struct conn *c)
 static int
 upstream_reusable(const struct conn *c)
 {
-	return c->up.fd != -1 && c->up_tls == c->https &&
-	    c->up_port == c->port && c->up_host_len == c->host_len &&
-	    memcmp(c->up_host, c->host, c->host_len) == 0 && !c->up.eof;
+	char b;
+
+	if (c->up.fd == -1 || c->up_tls != c->https || c->up_port != c->port ||
+	    c->up_host_len != c->host_len || c->up.eof ||
+	    memcmp(c->up_host, c->host, c->host_len) != 0)
+		return 0;
+	/* an idle upstream that closed (or speaks unasked) is not reused */
+	return recv(c->up.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 static void begin_forward(struct conn *c);
@@ -843,13 +877,25 @@ start_upstream(struct conn *c)
 		begin_forward(c);
 		return;
 	}
-	ep_close(c, &c->up);
+	up_release(c);
 	c->uin.off = c->uin.len = 0;
 	c->uout.off = c->uout.len = 0;
 	memcpy(c->up_host, c->host, c->host_len);
 	c->up_host_len = c->host_len;
 	c->up_port = c->port;
 	c->up_tls = c->https;
+	{
+		int fd;
+		struct tls_conn *t;
+		if (upool_get(&c->px->upool, view_make(c->host, c->host_len),
+		    c->port, c->https, &fd, &t) == 0) {
+			c->up.fd = fd;
+			c->up.tls = t;
+			c->up.tls_on = t != NULL;
+			begin_forward(c);
+			return;
+		}
+	}
 	memcpy(host, c->host, c->host_len);
 	host[c->host_len] = '\0';
 	ct = connect_to_find(c->px->cfg.connect_to, c->px->cfg.nconnect_to,
@@ -1029,6 +1075,7 @@ build_request_head(struct conn *c)
 static void
 begin_forward(struct conn *c)
 {
+	c->up_idle = 0;
 	c->resp_head_done = c->resp_done = c->resp_started = 0;
 	c->rprev_len = 0;
 	c->up_err[0] = '\0';
@@ -1223,10 +1270,12 @@ finish_request(struct conn *c)
 		conn_set_state(c, CONN_ST_TUNNEL);
 		return;
 	}
-	if (!c->keep_alive || c->up.eof || c->resp_body == HTTP_BODY_CLOSE) {
+	if (!http_resp_keep_alive(&c->resp) || c->up.eof ||
+	    c->resp_body == HTTP_BODY_CLOSE || c->uin.len > 0) {
 		ep_close(c, &c->up);
 		c->up_host_len = 0;
-	}
+	} else
+		c->up_idle = 1;	/* reusable, here or from the pool */
 	if (!c->keep_alive) {
 		conn_close(c, "request done, no keep-alive");
 		return;

@@ -76,6 +76,8 @@
 #define SHUTDOWN_GRACE 5.0   /* seconds in-flight requests get at shutdown */
 #define AUDIT_FLUSH_TIMEOUT 5.0 /* seconds audit_flush may block at exit */
 #define MAX_UP_ADDRS 8       /* upstream addresses tried in turn */
+#define UPOOL_MAX 256        /* idle upstream connections kept */
+#define UPOOL_IDLE_TIMEOUT 30.0 /* seconds an idle upstream connection is kept */
 
 /* Upstream name resolution (runtime/resolve.c, runtime/connect_to.c). */
 #define TIMEOUT_RESOLVE 5.0  /* seconds one upstream name lookup may take */
@@ -84,5 +86,6 @@
 #define RESOLVE_MAX_SOCKS 16 /* sockets c-ares may have open at once */
 #define RESOLVE_TRY_MS 1000  /* c-ares per-try timeout, doubled per round */
 #define RESOLVE_TRIES 3      /* c-ares tries per server */
+#define RESOLVE_SOCK_RCVBUF (1 << 20) /* c-ares UDP receive buffer (capped by net.core.rmem_max) */
 #define MAX_CONNECT_TO 64    /* --connect-to entries */
 #endif

@@ -169,6 +169,16 @@ main(int argc, char **argv)
 	ao.text_fd = text_fd;
 	ao.json_fd = json_fd;
 	ao.socket_path = o.disable_audit_logs ? NULL : o.log_proxy_socket_path;
+	if (ao.socket_path != NULL && o.log_proxy_socket_default &&
+	    access(ao.socket_path, F_OK) == -1) {
+		/*
+		 * No Coder agent here: without an explicit path, do not wait
+		 * for one (as the Go tool).  A given path is retried.
+		 */
+		log_info("no workspace agent socket at %s: audit records go to "
+		    "the log and --audit-file only", ao.socket_path);
+		ao.socket_path = NULL;
+	}
 	ao.level = (enum audit_level)o.log_level;
 	if (audit_init(&audit, &ao) == -1) {
 		log_error("cannot set up the audit log: %s", strerror(errno));

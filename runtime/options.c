@@ -814,6 +814,7 @@ options_parse_env(struct options *o, int argc, char **argv, char **envp,
 		fail(err, errlen, "out of memory");
 		goto out;
 	}
+	o->log_proxy_socket_default = !raw.set[O_LOG_PROXY_SOCKET_PATH];
 	if (!raw.set[O_LOG_PROXY_SOCKET_PATH] &&
 	    default_socket_path(o, envp) == -1) {
 		fail(err, errlen, "out of memory");
@@ -885,11 +886,11 @@ options_usage(FILE *f)
 			    d->arg ? " " : "", d->arg ? d->arg : "");
 		else
 			snprintf(left, sizeof(left), "-%c", d->short_name);
-		fprintf(f, "  %-30s %s\n", left, d->help);
+		fprintf(f, "  %-34s %s\n", left, d->help);
 		if (d->env == NULL && d->yaml == NULL && d->def == NULL)
 			continue;
 		sep = "";
-		fprintf(f, "  %-30s ", "");
+		fprintf(f, "  %-34s ", "");
 		if (d->env != NULL) {
 			fprintf(f, "env %s", d->env);
 			sep = "; ";

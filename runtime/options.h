@@ -90,6 +90,7 @@ struct options {
 	char *audit_file;		/* --audit-file FILE, or NULL */
 	int disable_audit_logs;
 	char *log_proxy_socket_path;	/* never NULL after a successful parse */
+	int log_proxy_socket_default;	/* the path is the default, not given */
 
 	/* jail */
 	enum options_jail_type jail_type;

@@ -175,6 +175,7 @@ proxy_init(struct proxy *px, const struct proxy_cfg *cfg, char *err,
 		goto fail;
 	}
 	px->res_open = 1;
+	upool_init(&px->upool, px->loop);
 	if (cfg->listen_fd != -1)
 		px->lfd = cfg->listen_fd;
 	else {
@@ -215,6 +216,8 @@ proxy_close(struct proxy *px)
 	while (px->live != NULL)
 		conn_close(px->live, "proxy closing");
 	conn_reap(px);
+	if (px->upool.loop != NULL)
+		upool_close(&px->upool);
 	if (px->loop != NULL) {
 		ev_io_stop(px->loop, &px->accept_io);
 		ev_signal_stop(px->loop, &px->sigint);

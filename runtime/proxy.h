@@ -21,6 +21,7 @@
 #include "resolve.h"
 #include "runtime.h"
 #include "tls.h"
+#include "upool.h"
 #include "view.h"
 
 struct proxy_cfg {
@@ -118,6 +119,7 @@ struct conn {
 	size_t up_host_len;
 	uint16_t up_port;
 	int up_tls;
+	int up_idle;			/* c->up finished a response cleanly */
 	struct resolve_req rr;
 	int resolving;
 	struct sockaddr_storage addrs[MAX_UP_ADDRS];
@@ -156,6 +158,7 @@ struct proxy {
 	WOLFSSL_CTX *srv_ctx, *cli_ctx;
 	struct resolver res;
 	int res_open;
+	struct upool upool;		/* idle upstream connections */
 	struct conn *live;		/* every connection being served */
 	struct conn *dead;		/* closed, freed by conn_reap() */
 	size_t nconns;

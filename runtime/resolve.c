@@ -38,6 +38,9 @@ enum {
 	REQ_READY		/* result stored; req->tmo fires at once to deliver */
 };
 
+/* c-ares' per-try timeout in ms; a variable so that tests can shorten it. */
+static int try_ms = RESOLVE_TRY_MS;
+
 static const char *const status_code[RESOLVE_STATUS_COUNT] = {
 	[RESOLVE_OK] = "ok",
 	[RESOLVE_NXDOMAIN] = "nxdomain",
@@ -45,7 +48,6 @@ static const char *const status_code[RESOLVE_STATUS_COUNT] = {
 	[RESOLVE_SERVFAIL] = "servfail",
 	[RESOLVE_REFUSED] = "refused",
 	[RESOLVE_TIMEOUT] = "timeout",
-	[RESOLVE_UNREACHABLE] = "unreachable",
 	[RESOLVE_BADRESP] = "badresp",
 	[RESOLVE_BADNAME] = "badname",
 	[RESOLVE_BUSY] = "busy",
@@ -60,7 +62,6 @@ static const char *const status_why[RESOLVE_STATUS_COUNT] = {
 	[RESOLVE_SERVFAIL] = "DNS server failure",
 	[RESOLVE_REFUSED] = "DNS query refused",
 	[RESOLVE_TIMEOUT] = "DNS lookup timed out",
-	[RESOLVE_UNREACHABLE] = "DNS server unreachable",
 	[RESOLVE_BADRESP] = "malformed DNS answer",
 	[RESOLVE_BADNAME] = "invalid host name",
 	[RESOLVE_BUSY] = "too many DNS lookups in progress",
@@ -96,13 +97,12 @@ from_ares(int status)
 	case ARES_ENODATA:
 		return RESOLVE_NODATA;
 	case ARES_ESERVFAIL:
+	case ARES_ECONNREFUSED:	/* 1.18: all servers failed or unreachable */
 		return RESOLVE_SERVFAIL;
 	case ARES_EREFUSED:
 		return RESOLVE_REFUSED;
 	case ARES_ETIMEOUT:
 		return RESOLVE_TIMEOUT;
-	case ARES_ECONNREFUSED:
-		return RESOLVE_UNREACHABLE;
 	case ARES_EBADRESP:
 		return RESOLVE_BADRESP;
 	case ARES_EBADNAME:
@@ -478,11 +478,13 @@ resolve_init(struct resolver *r, struct ev_loop *loop, const char *servers_csv,
 
 	memset(&opts, 0, sizeof(opts));
 	mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-	    ARES_OPT_FLAGS;
+	    ARES_OPT_FLAGS | ARES_OPT_SOCK_RCVBUF;
 	opts.sock_state_cb = sock_state_cb;
 	opts.sock_state_cb_data = r;
-	opts.timeout = RESOLVE_TRY_MS;
+	opts.timeout = try_ms;
 	opts.tries = RESOLVE_TRIES;
+	/* Room for a burst of answers between two loop iterations. */
+	opts.socket_receive_buffer_size = RESOLVE_SOCK_RCVBUF;
 	/* HOSTALIASES would be a file read on the loop and a second policy. */
 	opts.flags = ARES_FLAG_NOALIASES;
 	if (servers_csv != NULL) {

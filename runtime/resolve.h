@@ -37,10 +37,11 @@ enum resolve_status {
 	RESOLVE_OK,		/* at least one address */
 	RESOLVE_NXDOMAIN,	/* the name does not exist */
 	RESOLVE_NODATA,		/* the name exists but has no A or AAAA record */
-	RESOLVE_SERVFAIL,	/* the DNS server reported a failure */
-	RESOLVE_REFUSED,	/* the DNS server refused the query */
+	RESOLVE_SERVFAIL,	/* every server failed: SERVFAIL, REFUSED or
+				 * unreachable (c-ares 1.18 does not tell
+				 * these apart: ARES_ECONNREFUSED) */
+	RESOLVE_REFUSED,	/* the server refused the query (newer c-ares) */
 	RESOLVE_TIMEOUT,	/* no answer within the deadline */
-	RESOLVE_UNREACHABLE,	/* no DNS server could be reached */
 	RESOLVE_BADRESP,	/* the answer was malformed */
 	RESOLVE_BADNAME,	/* the host is neither a valid name nor an IP literal */
 	RESOLVE_BUSY,		/* RESOLVE_MAX_PENDING lookups are in flight */

@@ -20,7 +20,8 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-PY=$(command -v python3 || true)
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || true)
+NODE=$(command -v node || echo node)
 TOOLS=$here/tools
 CLIENTS=$here/clients
 SERVERS=$here/servers
@@ -241,6 +242,7 @@ subst() {
 	s=${s//@CLIENTS@/$CLIENTS}
 	s=${s//@TOOLS@/$TOOLS}
 	s=${s//@PY@/$PY}
+	s=${s//@NODE@/$NODE}
 	s=${s//@WORK@/$cdir/work}
 	s=${s//@GIT_HEAD@/$git_head}
 	s=${s//@ORIGIN_HTTP@/http:\/\/api.test}
@@ -279,7 +281,10 @@ run_case() {
 	if [ $selftest = 1 ] && ! is_yes "$C_selftest"; then
 		n=$((n + 1))
 		skip=$((skip + 1))
-		echo "ok $n # SKIP self-test: ${C_selftest#no} ($name)"
+		why=${C_selftest#no}
+		why=${why#"${why%%[! (]*}"}
+		why=${why%)}
+		echo "ok $n # SKIP self-test: ${why:-proxy behaviour} ($name)"
 		return
 	fi
 
@@ -345,10 +350,12 @@ run_case() {
 	if [ "$rc" != skipped ]; then
 		[ "$rc" = "$C_exit" ] || why+=("client exit status $rc, want $C_exit")
 		for r in "${C_stdout[@]}"; do
-			grep -Eq -- "$r" "$cdir/stdout" || why+=("stdout has no line matching /$r/")
+			grep -Eq -- "$(subst "$r")" "$cdir/stdout" ||
+			    why+=("stdout has no line matching /$r/")
 		done
 		for r in "${C_stdout_not[@]}"; do
-			grep -Eq -- "$r" "$cdir/stdout" && why+=("stdout has a line matching /$r/")
+			grep -Eq -- "$(subst "$r")" "$cdir/stdout" &&
+			    why+=("stdout has a line matching /$r/")
 		done
 		tail -c +"$((off + 1))" "$tmp/origin.log" >"$cdir/origin.log"
 		for r in "${C_origin[@]}"; do

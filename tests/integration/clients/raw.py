@@ -11,16 +11,20 @@ is sent as one write and one response is read and printed.  In a STEP:
   {pad:N}                 N bytes of 'a' (oversized heads)
   HEAD||BODY              sends HEAD, reads one interim (1xx) response, then
                           sends BODY and reads the final response
-Output, per step I:
+  {responses:N}           (at the start) read N responses after this step
+                          instead of one (pipelining)
+Output, per response I (numbered from 1 over the whole run):
   I: HTTP/1.1 403 Forbidden
   I: header NAME: VALUE        (every header, name lowercased)
-  I: body: TEXT                (the body, escaped, first 300 bytes)
+  I: body: TEXT                (the body, escaped, first 4000 bytes)
+  I: echo: method=M path=P query=Q body=B   (when the origin's /echo answered)
   I: interim: HTTP/1.1 100 Continue
 and finally "connection: closed" (the peer closed within 1.5 s), "open"
 or "data" (unexpected bytes).  A step that gets no response prints
 "I: no response (EOF)" and ends the run.  Exit status 0 unless the
 arguments are wrong or the proxy is unreachable.
 """
+import json
 import re
 import socket
 import sys
@@ -53,12 +57,15 @@ def show(i, r):
     print("%d: %s" % (i, r.status_line()))
     for k, v in r.headers:
         print("%d: header %s: %s" % (i, k, v))
-    text = r.body[:300].decode("utf-8", "replace")
+    text = r.body[:4000].decode("utf-8", "replace")
     print("%d: body: %s" % (i, text.replace("\r", "\\r").replace("\n", "\\n")))
-
-
-def method_of(data):
-    return data.split(b" ", 1)[0].decode("latin-1")
+    try:
+        d = json.loads(r.body)
+    except ValueError:
+        return
+    if isinstance(d, dict) and "method" in d and "path" in d:
+        print("%d: echo: method=%s path=%s query=%s body=%s" %
+              (i, d["method"], d["path"], d["query"], d.get("body", "")))
 
 
 def main(argv):
@@ -97,27 +104,37 @@ def main(argv):
         print("raw.py: %s" % e, file=sys.stderr)
         return 2
 
-    for i, step in enumerate(steps, 1):
+    i = 0
+    for step in steps:
+        count = 1
+        m = re.match(r"\{responses:(\d+)\}", step)
+        if m:
+            count = int(m.group(1))
+            step = step[m.end():]
         data = unescape(step)
-        try:
-            if b"||" in data:
-                head, body = data.split(b"||", 1)
-                conn.send(head)
-                r = proxylib.read_head(conn)
-                print("%d: interim: %s" % (i, r.status_line()))
-                conn.send(body)
-            else:
-                conn.send(data)
-            r = proxylib.read_response(
-                conn, method_of(data),
-                interim=lambda x: print("%d: interim: %s" %
-                                        (i, x.status_line())))
-        except (OSError, proxylib.ProtocolError) as e:
-            print("%d: no response (%s)" % (i, e))
-            print("connection: closed")
-            return 0
-        show(i, r)
-        sys.stdout.flush()
+        methods = re.findall(rb"(?:^|\r\n\r\n)([A-Z]+) ", data) or [b"GET"]
+        for k in range(count):
+            i += 1
+            method = methods[min(k, len(methods) - 1)].decode()
+            try:
+                if k == 0 and b"||" in data:
+                    head, body = data.split(b"||", 1)
+                    conn.send(head)
+                    r = proxylib.read_head(conn)
+                    print("%d: interim: %s" % (i, r.status_line()))
+                    conn.send(body)
+                elif k == 0:
+                    conn.send(data)
+                r = proxylib.read_response(
+                    conn, method,
+                    interim=lambda x: print("%d: interim: %s" %
+                                            (i, x.status_line())))
+            except (OSError, proxylib.ProtocolError) as e:
+                print("%d: no response (%s)" % (i, e))
+                print("connection: closed")
+                return 0
+            show(i, r)
+            sys.stdout.flush()
     print("connection: %s" % conn.at_eof())
     return 0
 

@@ -3,8 +3,8 @@
 that the case files' clients, servers and certificates can be checked
 before bin/boundary exists.  It decides nothing, audits nothing and does not
 intercept TLS: CONNECT becomes a byte tunnel to the mapped address, and a
-connection whose first request is absolute-form is relayed verbatim to the
-mapped address of that request's authority (the origin accepts
+connection whose first request is absolute-form (or origin-form with Host)
+is relayed verbatim to the mapped address of that request's authority (the origin accepts
 absolute-form targets).  Never use it to judge proxy behaviour.
 
 usage: passproxy.py --port N --connect-to HOST:PORT:ADDR:PORT2 ...
@@ -62,6 +62,15 @@ def serve(c):
         if method == "CONNECT":
             host, _, port = target.rpartition(":")
             rest = buf.split(b"\r\n\r\n", 1)[1]
+        elif target.startswith("/"):
+            hosts = [ln.split(b":", 1)[1].strip().decode("latin-1")
+                     for ln in buf.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+                     if ln.lower().startswith(b"host:")]
+            if len(hosts) != 1:
+                return refuse(c, 400, "origin-form without one Host")
+            host, _, port = hosts[0].partition(":")
+            port = port or "80"
+            rest = buf
         else:
             u = urllib.parse.urlsplit(target)
             if u.scheme != "http" or not u.hostname:
