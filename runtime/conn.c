@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "../runtime/bt_format.h"
+#include "hello.h"
 #include "log.h"
 #include "proxy.h"
 
@@ -91,21 +92,79 @@ conn_set_state(struct conn *c, enum conn_state to)
 
 /* ---- buffers -------------------------------------------------------- */
 
-static int
-buf_alloc(struct buf *b, size_t cap)
+static void
+buf_attach(struct buf *b, char *p, size_t cap)
 {
-	b->p = malloc(cap);
+	b->p = p;
 	b->cap = cap;
 	b->off = b->len = 0;
-	return b->p == NULL ? -1 : 0;
 }
 
-static void
-buf_free(struct buf *b)
+/*
+ * Gives <c> a work area (buffers, header arrays, path) from the free list.
+ * Returns 0, or -1 when memory is exhausted.
+ */
+static int
+work_attach(struct conn *c)
 {
-	free(b->p);
-	b->p = NULL;
-	b->cap = b->off = b->len = 0;
+	struct proxy *px = c->px;
+	struct conn_work *w = c->w;
+
+	if (w != NULL)
+		return 0;
+	if ((w = px->free_work) != NULL)
+		px->free_work = w->next;
+	else if ((w = malloc(sizeof(*w))) == NULL)
+		return -1;
+	w->next = NULL;
+	c->w = w;
+	c->hdrs = w->hdrs;
+	c->rhdrs = w->rhdrs;
+	c->path = w->path;
+	buf_attach(&c->cin, w->cin, sizeof(w->cin));
+	buf_attach(&c->uout, w->uout, sizeof(w->uout));
+	buf_attach(&c->uin, w->uin, sizeof(w->uin));
+	buf_attach(&c->cout, w->cout, sizeof(w->cout));
+	return 0;
+}
+
+/* Returns the work area when nothing in it is still needed. */
+static void
+work_detach(struct conn *c)
+{
+	struct conn_work *w = c->w;
+
+	if (w == NULL)
+		return;
+	w->next = c->px->free_work;
+	c->px->free_work = w;
+	c->w = NULL;
+	c->hdrs = c->rhdrs = NULL;
+	c->path = NULL;
+	memset(&c->cin, 0, sizeof(c->cin));
+	memset(&c->uout, 0, sizeof(c->uout));
+	memset(&c->uin, 0, sizeof(c->uin));
+	memset(&c->cout, 0, sizeof(c->cout));
+}
+
+/* Idle between requests: no byte buffered anywhere, no request open. */
+static int
+work_idle(const struct conn *c)
+{
+	return (c->st == CONN_ST_HEAD || c->st == CONN_ST_SNIFF) &&
+	    c->cin.len == 0 && c->cout.len == 0 && c->uin.len == 0 &&
+	    c->uout.len == 0 && c->head_len == 0;
+}
+
+void
+conn_free_work(struct proxy *px)
+{
+	struct conn_work *w;
+
+	while ((w = px->free_work) != NULL) {
+		px->free_work = w->next;
+		free(w);
+	}
 }
 
 static char *
@@ -411,10 +470,7 @@ conn_reap(struct proxy *px)
 
 	while ((c = px->dead) != NULL) {
 		px->dead = c->next;
-		buf_free(&c->cin);
-		buf_free(&c->uout);
-		buf_free(&c->uin);
-		buf_free(&c->cout);
+		work_detach(c);
 		free(c);
 	}
 }
@@ -757,7 +813,7 @@ handle_request(struct conn *c)
 		reply_error(c, 400, "bad_request", "invalid host");
 		return;
 	}
-	n = url_path_canon(rawpath, c->path, sizeof(c->path));
+	n = url_path_canon(rawpath, c->path, MAX_PATH_LEN + 1);
 	if (n <= 0) {
 		reply_error(c, 400, "bad_request", "invalid path");
 		return;
@@ -1055,9 +1111,9 @@ build_request_head(struct conn *c)
 		    (int)h->value.n, h->value.p) == -1)
 			return -1;
 	}
-	if (c->req_body == HTTP_BODY_LENGTH &&
-	    buf_printf(b, "Content-Length: %llu\r\n",
-	    (unsigned long long)c->req_left) == -1)
+	if (c->req.content_length >= 0 &&
+	    buf_printf(b, "Content-Length: %lld\r\n",
+	    (long long)c->req.content_length) == -1)
 		return -1;
 	if (c->req_body == HTTP_BODY_CHUNKED &&
 	    buf_printf(b, "Transfer-Encoding: chunked\r\n") == -1)
@@ -1157,11 +1213,10 @@ build_response_head(struct conn *c)
 	}
 	if (c->resp.status >= 100 && c->resp.status < 200)
 		return buf_put(b, "\r\n", 2);
-	if (c->resp_body == HTTP_BODY_LENGTH || (c->is_head &&
-	    c->resp.content_length >= 0))
+	if (c->resp.content_length >= 0)
 		buf_printf(b, "Content-Length: %lld\r\n",
 		    (long long)c->resp.content_length);
-	else if (c->resp_body == HTTP_BODY_CHUNKED)
+	else if (c->resp_body == HTTP_BODY_CHUNKED && !c->dechunk)
 		buf_printf(b, "Transfer-Encoding: chunked\r\n");
 	if (!c->keep_alive || c->resp_body == HTTP_BODY_CLOSE)
 		buf_printf(b, "Connection: close\r\n");
@@ -1205,6 +1260,10 @@ parse_response_head(struct conn *c)
 	    (uint64_t)c->resp.content_length : 0;
 	if (c->resp_body == HTTP_BODY_CHUNKED)
 		chunk_init(&c->resp_chunk);
+	/* an HTTP/1.0 client cannot read chunks: decode, end with close */
+	c->dechunk = c->resp_body == HTTP_BODY_CHUNKED && c->req.minor == 0;
+	if (c->dechunk)
+		c->keep_alive = 0;
 	c->cout.off = c->cout.len = 0;
 	if (build_response_head(c) == -1) {
 		conn_close(c, "response head too large");
@@ -1247,11 +1306,17 @@ relay_response_body(struct conn *c)
 	if (c->resp_body == HTTP_BODY_CHUNKED) {
 		struct chunk_out out;
 		int r = chunk_feed(&c->resp_chunk, buf_data(&c->uin), n, &out);
+		size_t i;
+
 		if (r < 0) {
 			conn_close(c, "bad chunked response body");
 			return -1;
 		}
-		buf_put(&c->cout, buf_data(&c->uin), (size_t)r);
+		if (c->dechunk)
+			for (i = 0; i < out.ndata; i++)
+				buf_put(&c->cout, out.data[i].p, out.data[i].n);
+		else
+			buf_put(&c->cout, buf_data(&c->uin), (size_t)r);
 		buf_consume(&c->uin, (size_t)r);
 		c->resp_done = out.done;
 		return r > 0;
@@ -1422,6 +1487,33 @@ step_sniff(struct conn *c)
 		if (c->in_tunnel)
 			fallback = ca_leaf(&c->px->ca, view_make(c->tunnel_host,
 			    c->tunnel_host_len));
+		else {
+			/*
+			 * Direct TLS: the leaf comes from the ClientHello's SNI,
+			 * read ahead without consuming it.
+			 */
+			static unsigned char peek[HELLO_MAX_LEN];
+			struct hello h;
+			ssize_t n = recv(c->cl.fd, peek, sizeof(peek), MSG_PEEK);
+			int hr = n > 0 ? hello_parse(peek, (size_t)n, &h) :
+			    HELLO_BAD;
+
+			if (hr == HELLO_INCOMPLETE && (size_t)n < sizeof(peek)) {
+				c->cl.want = EV_READ;
+				return 0;
+			}
+			if (hr < 0 || h.sni.n == 0) {
+				log_warn("conn %llu: direct TLS without a usable "
+				    "SNI", (unsigned long long)c->id);
+				conn_close(c, "direct TLS without SNI");
+				return -1;
+			}
+			fallback = ca_leaf(&c->px->ca, h.sni);
+		}
+		if (fallback == NULL) {
+			conn_close(c, "no certificate for this host");
+			return -1;
+		}
 		t = tls_server_new(c->px->srv_ctx, c->cl.fd, fallback);
 		if (t == NULL) {
 			conn_close(c, "TLS set-up failed");
@@ -1598,6 +1690,15 @@ conn_pump(struct conn *c)
 	for (;;) {
 		enum conn_state before = c->st;
 
+		/* every state past SNIFF works in buffers */
+		if (c->st != CONN_ST_SNIFF && c->st != CONN_ST_CLOSED &&
+		    work_attach(c) == -1) {
+			log_warn("conn %llu: out of memory",
+			    (unsigned long long)c->id);
+			conn_close(c, "out of memory");
+			return;
+		}
+
 		switch (c->st) {
 		case CONN_ST_SNIFF:
 			r = step_sniff(c);
@@ -1653,6 +1754,8 @@ conn_pump(struct conn *c)
 		conn_close(c, "shutting down");
 		return;
 	}
+	if (work_idle(c))
+		work_detach(c);
 	ep_arm(c, &c->cl);
 	ep_arm(c, &c->up);
 }
@@ -1660,6 +1763,10 @@ conn_pump(struct conn *c)
 static void
 conn_timeout(struct conn *c)
 {
+	if (work_attach(c) == -1) {
+		conn_close(c, "out of memory");
+		return;
+	}
 	switch (c->st) {
 	case CONN_ST_HEAD:
 		if (c->cin.len > 0) {
@@ -1715,17 +1822,7 @@ conn_accept(struct proxy *px, int fd)
 		return;
 	}
 	c = calloc(1, sizeof(*c));
-	if (c == NULL || buf_alloc(&c->cin, MAX_REQ_HEAD) == -1 ||
-	    buf_alloc(&c->uout, CONN_HEAD_OUT) == -1 ||
-	    buf_alloc(&c->uin, MAX_RESP_HEAD) == -1 ||
-	    buf_alloc(&c->cout, CONN_HEAD_OUT) == -1) {
-		if (c != NULL) {
-			buf_free(&c->cin);
-			buf_free(&c->uout);
-			buf_free(&c->uin);
-			buf_free(&c->cout);
-			free(c);
-		}
+	if (c == NULL) {
 		log_warn("out of memory: refusing a client");
 		close(fd);
 		return;

@@ -17,14 +17,15 @@
 
 /* One parsed entry.  Strings are NUL-terminated and lowercase. */
 struct connect_to {
-	char host[MAX_HOST_LEN + 1];	/* request host; "" matches any host.
-					 * An IPv6 literal is kept without brackets. */
+	/* The request host; "" matches any.  IPv6 without brackets. */
+	char host[MAX_HOST_LEN + 1];
 	size_t host_len;
 	uint16_t port;			/* request port; 0 matches any port */
-	char addr[MAX_HOST_LEN + 1];	/* where to connect instead: a name or an
-					 * IP literal (IPv6 without brackets); never empty */
+	/* Where to connect instead: a name or an IP literal (IPv6
+	 * without brackets); never empty. */
+	char addr[MAX_HOST_LEN + 1];
 	size_t addr_len;
-	uint16_t port2;			/* port to connect to; 0: the request's port */
+	uint16_t port2;			/* 0: the request's port */
 };
 
 /*

@@ -216,6 +216,7 @@ proxy_close(struct proxy *px)
 	while (px->live != NULL)
 		conn_close(px->live, "proxy closing");
 	conn_reap(px);
+	conn_free_work(px);
 	if (px->upool.loop != NULL)
 		upool_close(&px->upool);
 	if (px->loop != NULL) {

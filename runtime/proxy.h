@@ -75,6 +75,15 @@ struct ep {
 
 struct proxy;
 
+/* A connection's working memory while it is busy (see struct conn). */
+struct conn_work {
+	struct conn_work *next;		/* free list */
+	struct http_hdr hdrs[MAX_HEADERS], rhdrs[MAX_HEADERS];
+	char path[MAX_PATH_LEN + 1];
+	char cin[MAX_REQ_HEAD], uout[CONN_HEAD_OUT];
+	char uin[MAX_RESP_HEAD], cout[CONN_HEAD_OUT];
+};
+
 struct conn {
 	struct proxy *px;
 	struct conn *next;		/* free list / live list */
@@ -93,16 +102,23 @@ struct conn {
 	char sni[MAX_HOST_LEN + 1];
 	size_t sni_len;
 
+	/*
+	 * Buffers and per-request arrays live in a work area that a
+	 * connection holds only while it has something to do: an idle
+	 * kept-alive client costs little more than this struct.
+	 */
+	struct conn_work *w;
+	struct http_hdr *hdrs, *rhdrs;	/* w->..., MAX_HEADERS each */
+	char *path;			/* w->path: canonical path */
+
 	/* the request being handled */
 	struct http_req req;
-	struct http_hdr hdrs[MAX_HEADERS];
 	size_t nhdrs;
 	size_t head_len, prev_len;
 	char host[MAX_HOST_LEN + 3];	/* canonical decided host */
 	size_t host_len;
 	enum host_kind host_kind;
 	uint16_t port;			/* dialled port */
-	char path[MAX_PATH_LEN + 1];	/* canonical path */
 	size_t path_len;
 	struct view query;		/* into cin; valid until the head is consumed */
 	int has_query;
@@ -128,7 +144,6 @@ struct conn {
 
 	/* the response */
 	struct http_resp resp;
-	struct http_hdr rhdrs[MAX_HEADERS];
 	size_t nrhdrs;
 	size_t rprev_len;
 	int resp_head_done;
@@ -136,6 +151,7 @@ struct conn {
 	uint64_t resp_left;
 	struct chunk_dec resp_chunk;
 	int resp_done;
+	int dechunk;			/* pass chunked data without framing */
 	int resp_started;		/* bytes of the response went to the client */
 	int close_after;		/* close once the reply is written */
 
@@ -161,6 +177,7 @@ struct proxy {
 	struct upool upool;		/* idle upstream connections */
 	struct conn *live;		/* every connection being served */
 	struct conn *dead;		/* closed, freed by conn_reap() */
+	struct conn_work *free_work;	/* work areas not in use */
 	size_t nconns;
 	uint64_t next_id;
 };
@@ -177,6 +194,8 @@ void conn_accept(struct proxy *, int fd);
 void conn_close(struct conn *c, const char *why);
 /* Frees the connections closed since the last call. */
 void conn_reap(struct proxy *);
+/* Frees the unused work areas (at exit). */
+void conn_free_work(struct proxy *);
 /* At shutdown: closes <c> now if it is between requests. */
 void conn_shutdown_idle(struct conn *c);
 

@@ -19,7 +19,6 @@
  *     or close anything.  The same timer is the lookup's deadline while
  *     the query is in flight.
  */
-#include <assert.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -34,8 +33,8 @@
 /* Where a struct resolve_req is (req->state). */
 enum {
 	REQ_IDLE = 0,		/* no lookup: zeroed, delivered or cancelled */
-	REQ_QUERY,		/* c-ares is working; req->tmo is the deadline */
-	REQ_READY		/* result stored; req->tmo fires at once to deliver */
+	REQ_QUERY,		/* c-ares at work; req->tmo is the deadline */
+	REQ_READY		/* result stored; req->tmo fires at once */
 };
 
 /* c-ares' per-try timeout in ms; a variable so that tests can shorten it. */
@@ -209,7 +208,8 @@ sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
 	if ((s = sock_claim(r, fd)) == NULL)
 		return;
 	ev_io_stop(r->loop, &s->io);
-	ev_io_set(&s->io, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
+	ev_io_set(&s->io, fd,
+	    (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
 	ev_io_start(r->loop, &s->io);
 }
 
@@ -261,7 +261,7 @@ req_detach(struct resolve_req *req)
 		req->r = NULL;
 	}
 	if (req->ticket != NULL) {
-		req->ticket->req = NULL;	/* c-ares' answer will be dropped */
+		req->ticket->req = NULL;	/* its answer is dropped */
 		req->ticket = NULL;
 	}
 	if (req->ai != NULL) {
@@ -328,7 +328,8 @@ req_collect(const struct resolve_req *req, struct sockaddr_storage *addrs)
 		return 0;
 	for (f = 0; f < sizeof(families) / sizeof(families[0]); f++)
 		for (nd = req->ai->nodes; nd != NULL; nd = nd->ai_next)
-			if (nd->ai_family == families[f] && nd->ai_addr != NULL &&
+			if (nd->ai_family == families[f] &&
+			    nd->ai_addr != NULL &&
 			    nd->ai_addr->sa_family == families[f])
 				add_addr(addrs, &n, nd->ai_addr,
 				    (size_t)nd->ai_addrlen, req->port);
@@ -390,7 +391,8 @@ addrinfo_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
  * a valid one (zone identifiers included).
  */
 static int
-parse_literal(const char *host, size_t n, uint16_t port, struct resolve_req *req)
+parse_literal(const char *host, size_t n, uint16_t port,
+    struct resolve_req *req)
 {
 	char buf[INET6_ADDRSTRLEN];
 
@@ -420,7 +422,7 @@ parse_literal(const char *host, size_t n, uint16_t port, struct resolve_req *req
 	return 0;
 }
 
-/* A DNS name we are willing to look up: LDH labels (and '_'), no empty label. */
+/* A name we look up: LDH labels (and '_'), none empty or too long. */
 static int
 valid_name(const char *host, size_t n)
 {
@@ -502,9 +504,10 @@ resolve_init(struct resolver *r, struct ev_loop *loop, const char *servers_csv,
 	}
 	ares_set_socket_callback(r->ch, sock_create_cb, r);
 	if (servers_csv != NULL &&
-	    (rc = ares_set_servers_ports_csv(r->ch, servers_csv)) != ARES_SUCCESS) {
-		snprintf(err, errlen, "bad DNS server list '%s': %s", servers_csv,
-		    ares_strerror(rc));
+	    (rc = ares_set_servers_ports_csv(r->ch, servers_csv)) !=
+	    ARES_SUCCESS) {
+		snprintf(err, errlen, "bad DNS server list '%s': %s",
+		    servers_csv, ares_strerror(rc));
 		goto fail;
 	}
 	r->open = 1;
@@ -548,7 +551,7 @@ resolve_close(struct resolver *r)
 		cb(arg, RESOLVE_CLOSED, NULL, 0,
 		    resolve_status_why(RESOLVE_CLOSED));
 	}
-	/* Every query left is abandoned: c-ares' callbacks only free tickets. */
+	/* Queries left are abandoned: their callbacks only free tickets. */
 	ares_destroy(r->ch);
 	r->ch = NULL;
 	for (i = 0; i < RESOLVE_MAX_SOCKS; i++) {
@@ -572,7 +575,8 @@ resolve_start(struct resolver *r, struct resolve_req *req, const char *host,
 	size_t n = strlen(host);
 	int lit;
 
-	assert(req->state == REQ_IDLE);
+	if (req->state != REQ_IDLE)
+		resolve_cancel(req);	/* one lookup per request at a time */
 	req->why = NULL;
 	if (!r->open) {
 		st = RESOLVE_CLOSED;

@@ -36,14 +36,14 @@
 enum resolve_status {
 	RESOLVE_OK,		/* at least one address */
 	RESOLVE_NXDOMAIN,	/* the name does not exist */
-	RESOLVE_NODATA,		/* the name exists but has no A or AAAA record */
+	RESOLVE_NODATA,		/* the name exists, without A or AAAA record */
 	RESOLVE_SERVFAIL,	/* every server failed: SERVFAIL, REFUSED or
 				 * unreachable (c-ares 1.18 does not tell
 				 * these apart: ARES_ECONNREFUSED) */
-	RESOLVE_REFUSED,	/* the server refused the query (newer c-ares) */
+	RESOLVE_REFUSED,	/* the server refused (newer c-ares only) */
 	RESOLVE_TIMEOUT,	/* no answer within the deadline */
 	RESOLVE_BADRESP,	/* the answer was malformed */
-	RESOLVE_BADNAME,	/* the host is neither a valid name nor an IP literal */
+	RESOLVE_BADNAME,	/* host is no valid name and no IP literal */
 	RESOLVE_BUSY,		/* RESOLVE_MAX_PENDING lookups are in flight */
 	RESOLVE_CLOSED,		/* the resolver was closed */
 	RESOLVE_ERROR,		/* anything else (out of memory, ...) */
@@ -83,7 +83,7 @@ struct resolve_ticket {
 /* A socket of c-ares and its watcher. */
 struct resolve_sock {
 	ev_io io;			/* io.fd is -1 when the slot is free */
-	int claimed;			/* fd known, watcher maybe not started */
+	int claimed;			/* fd known, watcher maybe stopped */
 	struct resolver *r;
 };
 
@@ -94,10 +94,10 @@ struct resolve_sock {
 struct resolver {
 	struct ev_loop *loop;
 	ares_channel ch;
-	int open;			/* between resolve_init and resolve_close */
+	int open;			/* resolve_init done, not closed */
 	int lib_init;			/* ares_library_init succeeded */
 	double timeout;			/* per-lookup deadline, seconds */
-	ev_timer tmr;			/* c-ares retransmissions and timeouts */
+	ev_timer tmr;			/* c-ares retransmissions, timeouts */
 	struct resolve_sock socks[RESOLVE_MAX_SOCKS];
 	struct resolve_ticket tickets[RESOLVE_MAX_PENDING];
 	struct resolve_ticket *free_tickets;
@@ -110,9 +110,9 @@ struct resolver {
  * lookup is in flight.  The fields are private to resolve.c, except <why>.
  */
 struct resolve_req {
-	ev_timer tmo;			/* the deadline, or 0 to deliver a result */
+	ev_timer tmo;			/* deadline, or 0 to deliver a result */
 	struct ev_loop *loop;
-	struct resolver *r;		/* NULL when not linked into r->active */
+	struct resolver *r;		/* NULL unless linked in r->active */
 	struct resolve_req *prev, *next; /* r->active */
 	struct resolve_ticket *ticket;	/* the c-ares query, or NULL */
 	struct ares_addrinfo *ai;	/* c-ares answer awaiting delivery */
@@ -126,15 +126,16 @@ struct resolve_req {
 	resolve_cb *cb;
 	void *arg;
 	uint16_t port;
-	const char *why;		/* after resolve_start() == -1: the reason */
+	const char *why;		/* why resolve_start() returned -1 */
 };
 
 /*
- * Sets up <r> on <loop>.  <servers_csv> NULL: the system configuration
- * (/etc/resolv.conf, /etc/hosts first as the system says; the search
- * list applies).  Otherwise a c-ares server list such as
- * "127.0.0.1:5353,[::1]:53" and then only DNS is used: no hosts file, no
- * search list (deterministic, for tests and split-horizon setups).  The
+ * Sets up <r> (zeroed, or closed) on <loop>.  <servers_csv> NULL: the
+ * system configuration (/etc/resolv.conf, /etc/hosts first as the
+ * system says; the search list applies).  Otherwise a c-ares server
+ * list such as "127.0.0.1:5353,[::1]:53", and then only DNS is used: no
+ * hosts file, no search list (deterministic, for tests and
+ * split-horizon setups).  HOSTALIASES is never read.  The
  * deadline of each lookup is TIMEOUT_RESOLVE (see resolve_set_timeout).
  * Returns 0, or -1 with a one-line reason in <err> (<errlen> bytes);
  * after -1 nothing needs to be released.  Borrows <loop> until
@@ -163,7 +164,8 @@ void resolve_close(struct resolver *r);
  * address is delivered through the callback on the next loop iteration
  * (never synchronously, so the caller's stack unwinds first).  A name
  * goes to c-ares (A and AAAA); the callback gets RESOLVE_TIMEOUT when no
- * result came within the deadline.  <req> must be idle.
+ * result came within the deadline.  If <req> still has a lookup in
+ * flight, that one is cancelled first (its callback will not run).
  *
  * Returns 0: <cb>(<arg>, ...) will run exactly once unless
  * resolve_cancel(<req>) comes first.  Returns -1 without ever calling

@@ -281,10 +281,10 @@ run_case() {
 	if [ $selftest = 1 ] && ! is_yes "$C_selftest"; then
 		n=$((n + 1))
 		skip=$((skip + 1))
-		why=${C_selftest#no}
-		why=${why#"${why%%[! (]*}"}
-		why=${why%)}
-		echo "ok $n # SKIP self-test: ${why:-proxy behaviour} ($name)"
+		local sk=${C_selftest#no}
+		sk=${sk#"${sk%%[! (]*}"}
+		sk=${sk%)}
+		echo "ok $n # SKIP self-test: ${sk:-proxy behaviour} ($name)"
 		return
 	fi
 

@@ -47,9 +47,9 @@ static void
 test_buffers(void)
 {
 	struct buf b;
+	char store[8];
 
-	if (!ok(buf_alloc(&b, 8) == 0, "allocate"))
-		return;
+	buf_attach(&b, store, sizeof(store));
 	ok(buf_put(&b, "abcdef", 6) == 0, "put 6 of 8");
 	ok(buf_put(&b, "xyz", 3) == -1, "no room for 3 more");
 	buf_consume(&b, 4);
@@ -62,18 +62,17 @@ test_buffers(void)
 	is_int(b.len, 6, "a refused printf appends nothing");
 	buf_consume(&b, 6);
 	is_int(b.off, 0, "empty buffer restarts at 0");
-	buf_free(&b);
-	ok(b.p == NULL, "freed");
 }
 
 static void
 test_url(void)
 {
 	struct conn c;
-	char url[256];
+	char url[256], path[16];
 	size_t n;
 
 	memset(&c, 0, sizeof(c));
+	c.path = path;
 	memcpy(c.host, "api.example.com", 15);
 	c.host_len = 15;
 	memcpy(c.path, "/v1/x", 5);

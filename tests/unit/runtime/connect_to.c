@@ -120,7 +120,7 @@ test_find(void)
 		"api.example.com:443:10.0.0.1:8443",	/* 0 */
 		"API.example.com::10.0.0.2:",		/* 1: any port */
 		"[::1]:80:127.0.0.1:8080",		/* 2 */
-		":8080:10.0.0.3:",			/* 3: any host on 8080 */
+		":8080:10.0.0.3:",			/* 3: any host, 8080 */
 		"::10.0.0.4:9",				/* 4: everything else */
 	};
 	struct connect_to list[5];
@@ -129,7 +129,8 @@ test_find(void)
 	size_t i;
 
 	for (i = 0; i < 5; i++)
-		if (connect_to_parse(specs[i], &list[i], err, sizeof(err)) == -1)
+		if (connect_to_parse(specs[i], &list[i], err,
+		    sizeof(err)) == -1)
 			tap_diag("unexpected: %s", err);
 
 	ok(connect_to_find(list, 0, VIEW_LIT("api.example.com"), 443) == NULL,

@@ -90,7 +90,11 @@ answer_for(const char *name, int qtype, struct rr *rrs, size_t *nrr)
 	unsigned k;
 
 	*nrr = 0;
-#define ADD(t, a) do { rrs[*nrr].type = (t); rrs[*nrr].addr = (a); (*nrr)++; } while (0)
+#define ADD(t, a) do { \
+	rrs[*nrr].type = (t); \
+	rrs[*nrr].addr = (a); \
+	(*nrr)++; \
+} while (0)
 	if (strcmp(name, "two" SUFFIX) == 0) {
 		if (qtype == 1) {
 			ADD(1, "192.0.2.1");
@@ -187,7 +191,8 @@ srv_cb(struct ev_loop *loop, ev_io *w, int revents)
 		while (off < (size_t)n && q[off] != 0) {
 			size_t l = q[off++];
 
-			if (l > 63 || off + l > (size_t)n || nlen + l + 1 >= sizeof(name))
+			if (l > 63 || off + l > (size_t)n ||
+			    nlen + l + 1 >= sizeof(name))
 				break;
 			if (nlen > 0)
 				name[nlen++] = '.';
@@ -210,7 +215,8 @@ srv_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (rcode == -1)
 			continue;
 		memcpy(a, q, off);		/* header and question */
-		a[2] = (unsigned char)(0x80 | (q[2] & 0x79) | 0x04); /* QR, AA */
+		/* QR, opcode and RD copied, AA */
+		a[2] = (unsigned char)(0x80 | (q[2] & 0x79) | 0x04);
 		a[3] = (unsigned char)(0x80 | rcode);	/* RA */
 		a[6] = 0;
 		a[7] = (unsigned char)nrr;
@@ -226,14 +232,17 @@ srv_cb(struct ev_loop *loop, ev_io *w, int revents)
 			s->held_tolen = fromlen;
 			continue;
 		}
-		if (sendto(s->fd, a, an, 0, (struct sockaddr *)&from, fromlen) == -1)
+		if (sendto(s->fd, a, an, 0, (struct sockaddr *)&from,
+		    fromlen) == -1)
 			tap_diag("responder sendto: %s", strerror(errno));
 		if (strcmp(name, "order" SUFFIX) == 0 && qtype == 28 &&
 		    s->held_len > 0) {
 			s->aaaa_first = 1;
 			if (sendto(s->fd, s->held, s->held_len, 0,
-			    (struct sockaddr *)&s->held_to, s->held_tolen) == -1)
-				tap_diag("responder sendto: %s", strerror(errno));
+			    (struct sockaddr *)&s->held_to,
+			    s->held_tolen) == -1)
+				tap_diag("responder sendto: %s",
+				    strerror(errno));
 			s->held_len = 0;
 		}
 	}
@@ -438,12 +447,14 @@ test_names(void)
 
 	for (i = 0; i < RESOLVE_STATUS_COUNT; i++) {
 		ok(strcmp(resolve_status_str(i), "?") != 0 &&
-		    status_why[i] != NULL, "status %zu has a code (%s) and a text",
+		    status_why[i] != NULL,
+		    "status %zu has a code (%s) and a text",
 		    i, resolve_status_str(i));
 	}
-	is_str(resolve_status_str(RESOLVE_STATUS_COUNT), "?", "out of range code");
-	is_str(resolve_status_why(RESOLVE_NXDOMAIN), "name not found (NXDOMAIN)",
-	    "NXDOMAIN text");
+	is_str(resolve_status_str(RESOLVE_STATUS_COUNT), "?",
+	    "out of range code");
+	is_str(resolve_status_why(RESOLVE_NXDOMAIN),
+	    "name not found (NXDOMAIN)", "NXDOMAIN text");
 	is_str(resolve_status_why(RESOLVE_SERVFAIL), "DNS server failure",
 	    "SERVFAIL text");
 	is_str(resolve_status_why(RESOLVE_TIMEOUT), "DNS lookup timed out",
@@ -458,7 +469,8 @@ test_names(void)
 	is_int(from_ares(ARES_ECONNREFUSED), RESOLVE_SERVFAIL,
 	    "ares: ECONNREFUSED (1.18: every server failed)");
 	is_int(from_ares(ARES_EBADRESP), RESOLVE_BADRESP, "ares: EBADRESP");
-	is_int(from_ares(ARES_EDESTRUCTION), RESOLVE_CLOSED, "ares: EDESTRUCTION");
+	is_int(from_ares(ARES_EDESTRUCTION), RESOLVE_CLOSED,
+	    "ares: EDESTRUCTION");
 	is_int(from_ares(ARES_ENOMEM), RESOLVE_ERROR, "ares: ENOMEM");
 }
 
@@ -471,7 +483,8 @@ test_init(void)
 
 	is_int(resolve_init(&r, loop, "not a server list", err, sizeof(err)),
 	    -1, "bad server list refused");
-	ok(strstr(err, "bad DNS server list") != NULL, "error says why: %s", err);
+	ok(strstr(err, "bad DNS server list") != NULL, "error says why: %s",
+	    err);
 	resolve_close(&r);		/* harmless after a failed init */
 	is_int(resolve_init(&r, loop, NULL, err, sizeof(err)), 0,
 	    "system configuration: %s", err);
@@ -523,7 +536,8 @@ test_answers(void)
 	is_int(res.n, RESOLVE_MAX_ADDRS, "many: capped at RESOLVE_MAX_ADDRS");
 	for (i = 0; i < RESOLVE_MAX_ADDRS; i++) {
 		if (i < RESOLVE_MAX_ADDRS - 2)
-			snprintf(want, sizeof(want), "192.0.2.%zu:65535", 100 + i);
+			snprintf(want, sizeof(want), "192.0.2.%zu:65535",
+			    100 + i);
 		else
 			snprintf(want, sizeof(want), "[2001:db8::%zx]:65535",
 			    100 + i - (RESOLVE_MAX_ADDRS - 2));
@@ -559,7 +573,8 @@ test_answers(void)
 	lookup("2001:db8::7", 444, &res);
 	is_str(res.addr[0], "[2001:db8::7]:444", "bare IPv6 literal");
 	lookup("::ffff:192.0.2.8", 1, &res);
-	is_str(res.addr[0], "[::ffff:192.0.2.8]:1", "v4-mapped literal stays IPv6");
+	is_str(res.addr[0], "[::ffff:192.0.2.8]:1",
+	    "v4-mapped literal stays IPv6");
 	is_int(F.srv.queries, q0, "literals sent no DNS query");
 	is_int(free_tickets(&F.r), RESOLVE_MAX_PENDING, "every ticket is back");
 	fx_teardown();
@@ -590,7 +605,8 @@ test_badnames(void)
 	/* MAX_HOST_LEN is fine (labels of MAX_LABEL_LEN), one byte more not. */
 	memset(longname, 0, sizeof(longname));
 	for (i = 0; i < MAX_HOST_LEN; i++)
-		longname[i] = (i % (MAX_LABEL_LEN + 1) == MAX_LABEL_LEN) ? '.' : 'a';
+		longname[i] = i % (MAX_LABEL_LEN + 1) == MAX_LABEL_LEN ?
+		    '.' : 'a';
 	memset(&req, 0, sizeof(req));
 	is_int(resolve_start(&F.r, &req, longname, 80, record_cb, &res), 0,
 	    "a name of MAX_HOST_LEN bytes is looked up");
@@ -670,6 +686,18 @@ test_cancel(void)
 	is_int(free_tickets(&F.r), RESOLVE_MAX_PENDING,
 	    "tickets of cancelled queries came back");
 
+	/* Starting again on a busy request cancels the first lookup. */
+	memset(&res, 0, sizeof(res));
+	memset(&res2, 0, sizeof(res2));
+	is_int(resolve_start(&F.r, &req, "two" SUFFIX, 5, record_cb, &res), 0,
+	    "first lookup started");
+	is_int(resolve_start(&F.r, &req, "v6" SUFFIX, 6, record_cb, &res2), 0,
+	    "second lookup on the same request");
+	ok(run_until(&res2.called, 3.0), "second lookup delivered");
+	run_for(0.05);
+	is_int(res.called, 0, "the first lookup's callback never ran");
+	is_str(res2.addr[0], "[2001:db8::6]:6", "second lookup: its answer");
+
 	/* Cancel a literal before its delivery. */
 	memset(&res, 0, sizeof(res));
 	is_int(resolve_start(&F.r, &req, "192.0.2.9", 1, record_cb, &res), 0,
@@ -712,7 +740,8 @@ test_retransmit(void)
 	lookup("flaky" SUFFIX, 80, &res);
 	is_int(res.status, RESOLVE_OK, "flaky: answered on a retry");
 	is_str(res.addr[0], "192.0.2.40:80", "flaky: the address");
-	ok(F.srv.flaky >= 3, "flaky: queries were sent again (%u)", F.srv.flaky);
+	ok(F.srv.flaky >= 3, "flaky: queries were sent again (%u)",
+	    F.srv.flaky);
 	ok(res.at - t0 < 1.0, "flaky: well before the deadline (%.3f s)",
 	    res.at - t0);
 	ok(!ev_is_active(&F.r.tmr), "retransmission timer stopped when idle");
@@ -734,7 +763,8 @@ chain_cb(void *arg, int status, const struct sockaddr_storage *addrs,
 
 	c->step++;
 	if (c->step == 1) {
-		if (resolve_start(&F.r, &c->req, "v6" SUFFIX, 7, chain_cb, c) == -1)
+		if (resolve_start(&F.r, &c->req, "v6" SUFFIX, 7, chain_cb,
+		    c) == -1)
 			tap_diag("chain restart failed: %s", c->req.why);
 		return;
 	}
@@ -761,7 +791,7 @@ test_chain(void)
 static struct resolve_req creq[NCONC];
 static struct res cres[NCONC];
 
-/* Counts completed concurrent lookups; *arg of the guard is "all done". */
+/* Completed concurrent lookups; conc_all is set by the last one. */
 static size_t conc_done;
 static int conc_all;
 
@@ -795,10 +825,11 @@ test_concurrent(void)
 	is_int(free_tickets(&F.r), RESOLVE_MAX_PENDING - NCONC,
 	    "one ticket per lookup in flight");
 	ok(run_until(&conc_all, 3.0), "all %d callbacks ran", NCONC);
-	is_int(F.srv.queries, 2 * NCONC, "one A and one AAAA query each, no retry");
+	is_int(F.srv.queries, 2 * NCONC,
+	    "one A and one AAAA query each, no retry");
 	for (i = 0; i < NCONC; i++) {
-		snprintf(want, sizeof(want), "10.0.%zu.%zu:%zu", i >> 8, i & 255,
-		    1000 + i);
+		snprintf(want, sizeof(want), "10.0.%zu.%zu:%zu", i >> 8,
+		    i & 255, 1000 + i);
 		if (cres[i].called == 1 && cres[i].status == RESOLVE_OK &&
 		    cres[i].n == 1 && strcmp(cres[i].addr[0], want) == 0)
 			good++;
@@ -807,7 +838,8 @@ test_concurrent(void)
 			    cres[i].called, cres[i].status, cres[i].n,
 			    cres[i].addr[0]);
 	}
-	is_int(good, NCONC, "%d concurrent lookups all answered correctly", NCONC);
+	is_int(good, NCONC, "%d concurrent lookups all answered correctly",
+	    NCONC);
 	is_int(free_tickets(&F.r), RESOLVE_MAX_PENDING, "all tickets back");
 
 	/* RESOLVE_BUSY when no ticket is left; literals need none. */
@@ -819,11 +851,11 @@ test_concurrent(void)
 		F.r.free_tickets = NULL;
 		memset(&req, 0, sizeof(req));
 		memset(&res, 0, sizeof(res));
-		is_int(resolve_start(&F.r, &req, "two" SUFFIX, 1, record_cb, &res),
-		    -1, "no ticket left: refused");
+		is_int(resolve_start(&F.r, &req, "two" SUFFIX, 1, record_cb,
+		    &res), -1, "no ticket left: refused");
 		is_str(req.why, "too many DNS lookups in progress", "  why");
-		is_int(resolve_start(&F.r, &req, "192.0.2.1", 1, record_cb, &res),
-		    0, "a literal still works");
+		is_int(resolve_start(&F.r, &req, "192.0.2.1", 1, record_cb,
+		    &res), 0, "a literal still works");
 		ok(run_until(&res.called, 1.0) && res.status == RESOLVE_OK,
 		    "  and is delivered");
 		F.r.free_tickets = saved;
@@ -847,8 +879,10 @@ test_close(void)
 		if (resolve_start(&F.r, &req[i], "silent" SUFFIX, 1, record_cb,
 		    &res[i]) == -1)
 			tap_diag("start failed");
-	if (resolve_start(&F.r, &req[3], "192.0.2.1", 1, record_cb, &res[3]) == -1 ||
-	    resolve_start(&F.r, &req[4], "two" SUFFIX, 1, record_cb, &res[4]) == -1)
+	if (resolve_start(&F.r, &req[3], "192.0.2.1", 1, record_cb,
+	    &res[3]) == -1 ||
+	    resolve_start(&F.r, &req[4], "two" SUFFIX, 1, record_cb,
+	    &res[4]) == -1)
 		tap_diag("start failed");
 	resolve_close(&F.r);
 	for (i = 0, sum = 0; i < 5; i++) {
@@ -866,8 +900,8 @@ test_close(void)
 	is_int(sum, 5, "close: no callback afterwards");
 	memset(&late, 0, sizeof(late));
 	memset(&lres, 0, sizeof(lres));
-	is_int(resolve_start(&F.r, &late, "two" SUFFIX, 1, record_cb, &lres), -1,
-	    "start after close refused");
+	is_int(resolve_start(&F.r, &late, "two" SUFFIX, 1, record_cb, &lres),
+	    -1, "start after close refused");
 	is_str(late.why, "resolver shut down", "  why");
 	for (i = 0; i < 5; i++)
 		resolve_cancel(&req[i]);	/* all idle: no-ops */

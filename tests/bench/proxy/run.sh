@@ -1,0 +1,470 @@
+#!/bin/bash
+# tests/bench/proxy/run.sh: the proxy benchmark of boundary --proxy-only
+# against nginx direct, squid and tinyproxy.  See README.md next to this file.
+#
+#   tests/bench/proxy/run.sh            (after `make`; needs `make bench-deps`)
+#
+# Environment: BOUNDARY (default bin/boundary), BENCH_DURATION (seconds per
+# measured run, default 8), BENCH_CONNS (client connections, default 32),
+# BENCH_THREADS (wrk threads and tlsload processes, default 1),
+# BENCH_IDLE_CONNS (default 10000), BENCH_FIRST_N (default 200),
+# BENCH_KEEP=1 keeps the temporary directory.
+#
+# Everything listens on 127.0.0.1 on ports that are free at run time.  The
+# markdown table goes to stdout at the end; progress goes to stderr.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+BOUNDARY=${BOUNDARY:-$root/bin/boundary}
+DUR=${BENCH_DURATION:-8}
+CONNS=${BENCH_CONNS:-32}
+THREADS=${BENCH_THREADS:-1}
+IDLE_N=${BENCH_IDLE_CONNS:-10000}
+FIRST_N=${BENCH_FIRST_N:-200}
+NGINX=${NGINX:-/usr/sbin/nginx}
+SQUID=${SQUID:-/usr/sbin/squid}
+TINYPROXY=${TINYPROXY:-/usr/bin/tinyproxy}
+
+say() { printf '%s\n' "bench-proxy: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# ---- prerequisites ----------------------------------------------------------
+
+[ -x "$BOUNDARY" ] || die "$BOUNDARY not found: run 'make' first"
+for t in wrk openssl cc; do
+	command -v "$t" >/dev/null || die "'$t' not found: run 'make bench-deps'"
+done
+[ -x "$NGINX" ] || die "$NGINX not found: run 'make bench-deps' (nginx-light)"
+have_squid=1; [ -x "$SQUID" ] || { have_squid=0; say "squid not installed: its row is skipped"; }
+have_tp=1; [ -x "$TINYPROXY" ] || { have_tp=0; say "tinyproxy not installed: its row is skipped"; }
+
+# The benchmark's own settings only: nothing from the user's boundary setup.
+unset BOUNDARY_CONFIG BOUNDARY_ALLOW BOUNDARY_LOG_LEVEL BOUNDARY_LOG_DIR \
+	PROXY_PORT http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy \
+	ALL_PROXY no_proxy NO_PROXY || true
+
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt $((IDLE_N + 256)) ]; then
+	say "hard limit on open files is $hard: idle connections lowered to $((hard - 256))"
+	IDLE_N=$((hard - 256))
+fi
+ulimit -n "$hard"
+
+# ---- temporary directory and cleanup -----------------------------------------
+
+tmp=$(mktemp -d /tmp/boundary-bench.XXXXXX)
+chmod 755 "$tmp"	# squid and tinyproxy drop to their own users when root
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		say "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- helpers -------------------------------------------------------------------
+
+# wait_port PORT PID NAME: until PORT accepts a connection (10 s).
+wait_port() {
+	local i
+	for i in $(seq 100); do
+		if ! kill -0 "$2" 2>/dev/null; then
+			say "$3 exited before listening"
+			return 1
+		fi
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	say "$3 does not listen on $1 after 10 s"
+	return 1
+}
+
+# kv KEY LINE: the value of KEY=VALUE in LINE.
+kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+
+# cpu_ticks PID: user + system clock ticks of PID (all threads).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+hz=$(getconf CLK_TCK)
+
+# ---- build the HTTPS load generator ---------------------------------------------
+
+say "building tlsload"
+cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$tmp/tlsload" \
+	"$here/tlsload.c" $(pkg-config --cflags --libs wolfssl 2>/dev/null || echo -lwolfssl)
+TL=$tmp/tlsload
+
+read -r P_NGX P_NGXTLS P_NGXTLS1 P_BND P_SQUID P_TP P_BND2 \
+	<<<"$("$TL" freeport 7 | tr '\n' ' ')"
+
+# ---- test CA and the origin's certificate ----------------------------------------
+
+say "creating the test CA"
+cat >"$tmp/openssl.cnf" <<EOF
+[req]
+distinguished_name = dn
+[dn]
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[leaf]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:bench.test,DNS:*.bench.test
+authorityKeyIdentifier = keyid
+EOF
+{
+	openssl req -x509 -config "$tmp/openssl.cnf" -extensions ca \
+		-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$tmp/ca-key.pem" -out "$tmp/ca.pem" -days 2 \
+		-subj /CN=boundary-bench-origin-ca
+	openssl req -new -config "$tmp/openssl.cnf" \
+		-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$tmp/srv-key.pem" -out "$tmp/srv.csr" -subj /CN=bench.test
+	openssl x509 -req -in "$tmp/srv.csr" -CA "$tmp/ca.pem" \
+		-CAkey "$tmp/ca-key.pem" -CAcreateserial -days 2 \
+		-extfile "$tmp/openssl.cnf" -extensions leaf -out "$tmp/srv.pem"
+} >"$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log" >&2; die "openssl failed"; }
+
+# ---- nginx: the origin ---------------------------------------------------------
+
+body=$(printf '%099d' 0)	# 99 bytes + "\n" = a 100-byte body
+mkdir -p "$tmp/nginx"
+cat >"$tmp/nginx/nginx.conf" <<EOF
+worker_processes 1;
+worker_rlimit_nofile 65536;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 20000; }
+http {
+	access_log off;
+	client_body_temp_path $tmp/nginx/body;
+	proxy_temp_path $tmp/nginx/proxy;
+	fastcgi_temp_path $tmp/nginx/fastcgi;
+	uwsgi_temp_path $tmp/nginx/uwsgi;
+	scgi_temp_path $tmp/nginx/scgi;
+	keepalive_requests 10000000;
+	keepalive_timeout 300s;
+	server {
+		listen 127.0.0.1:$P_NGX;
+		listen 127.0.0.1:$P_NGXTLS ssl;
+		server_name bench.test *.bench.test;
+		ssl_certificate $tmp/srv.pem;
+		ssl_certificate_key $tmp/srv-key.pem;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		location / {
+			default_type text/plain;
+			return 200 "$body\n";
+		}
+	}
+	# No keep-alive and no TLS resumption: every upstream request through
+	# boundary costs a new TCP + full TLS connection, whatever the host.
+	server {
+		listen 127.0.0.1:$P_NGXTLS1 ssl;
+		server_name bench.test *.bench.test;
+		keepalive_timeout 0;
+		ssl_session_tickets off;
+		ssl_session_cache off;
+		ssl_certificate $tmp/srv.pem;
+		ssl_certificate_key $tmp/srv-key.pem;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		location / {
+			default_type text/plain;
+			return 200 "$body\n";
+		}
+	}
+}
+EOF
+"$NGINX" -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
+	>"$tmp/nginx/stdout.log" 2>&1 &
+ngx_pid=$!
+pids+=("$ngx_pid")
+wait_port "$P_NGX" "$ngx_pid" nginx || { cat "$tmp/nginx/error.log" >&2; die "nginx failed"; }
+wait_port "$P_NGXTLS" "$ngx_pid" nginx || die "nginx (TLS) failed"
+wait_port "$P_NGXTLS1" "$ngx_pid" nginx || die "nginx (TLS) failed"
+
+# ---- boundary ---------------------------------------------------------------------
+
+# start_boundary PORT NAME: starts boundary --proxy-only, sets bnd_pid.
+start_boundary() {
+	mkdir -p "$tmp/$2/xdg"
+	XDG_CONFIG_HOME=$tmp/$2/xdg "$BOUNDARY" --proxy-only --proxy-port "$1" \
+		--allow 'domain=bench.test' --allow 'domain=*.bench.test' \
+		--connect-to "bench.test:80:127.0.0.1:$P_NGX" \
+		--connect-to ":443:127.0.0.1:$P_NGXTLS" \
+		--connect-to ":8443:127.0.0.1:$P_NGXTLS1" \
+		--upstream-ca "$tmp/ca.pem" --ephemeral-ca \
+		--audit-file "$tmp/$2/audit.jsonl" \
+		>"$tmp/$2/stdout.log" 2>"$tmp/$2/stderr.log" &
+	bnd_pid=$!
+	pids+=("$bnd_pid")
+	wait_port "$1" "$bnd_pid" "$2" || { tail -5 "$tmp/$2/stderr.log" >&2; die "boundary failed to start"; }
+}
+start_boundary "$P_BND" boundary
+b_pid=$bnd_pid
+BCA=$tmp/boundary/xdg/coder_boundary/ca-cert.pem
+[ -s "$BCA" ] || die "boundary wrote no CA certificate at $BCA"
+
+# ---- squid ------------------------------------------------------------------------
+
+sq_pid=
+if [ "$have_squid" = 1 ]; then
+	mkdir -p "$tmp/squid"
+	[ "$(id -u)" = 0 ] && chown proxy:proxy "$tmp/squid" 2>/dev/null || true
+	cat >"$tmp/squid/squid.conf" <<EOF
+http_port 127.0.0.1:$P_SQUID
+workers 1
+acl bench dstdomain .bench.test
+http_access allow bench
+http_access deny all
+cache_peer 127.0.0.1 parent $P_NGX 0 no-query no-digest originserver name=origin
+cache_peer_access origin allow bench
+never_direct allow all
+cache deny all
+cache_mem 8 MB
+access_log stdio:$tmp/squid/access.log
+cache_log $tmp/squid/cache.log
+debug_options ALL,1
+pid_filename $tmp/squid/squid.pid
+coredump_dir $tmp/squid
+netdb_filename none
+icp_port 0
+htcp_port 0
+pinger_enable off
+visible_hostname boundary-bench
+shutdown_lifetime 1 seconds
+client_persistent_connections on
+server_persistent_connections on
+max_filedescriptors 65536
+EOF
+	"$SQUID" -N -f "$tmp/squid/squid.conf" >"$tmp/squid/stdout.log" 2>&1 &
+	sq_pid=$!
+	pids+=("$sq_pid")
+	if ! wait_port "$P_SQUID" "$sq_pid" squid; then
+		tail -5 "$tmp/squid/cache.log" "$tmp/squid/stdout.log" >&2 || true
+		have_squid=0
+	fi
+fi
+
+# ---- tinyproxy ----------------------------------------------------------------------
+
+tp_pid=
+if [ "$have_tp" = 1 ]; then
+	mkdir -p "$tmp/tinyproxy"
+	tpuser=
+	if [ "$(id -u)" = 0 ]; then
+		chown nobody:nogroup "$tmp/tinyproxy" 2>/dev/null || true
+		tpuser=$'User nobody\nGroup nogroup'
+	fi
+	printf '%s\n' '(^|\.)bench\.test$' >"$tmp/tinyproxy/filter"
+	cat >"$tmp/tinyproxy/tinyproxy.conf" <<EOF
+$tpuser
+Port $P_TP
+Listen 127.0.0.1
+Timeout 600
+LogFile "$tmp/tinyproxy/tinyproxy.log"
+LogLevel Connect
+PidFile "$tmp/tinyproxy/tinyproxy.pid"
+MaxClients 1024
+Filter "$tmp/tinyproxy/filter"
+FilterType ere
+FilterDefaultDeny Yes
+Upstream http 127.0.0.1:$P_NGX
+EOF
+	"$TINYPROXY" -d -c "$tmp/tinyproxy/tinyproxy.conf" >"$tmp/tinyproxy/stdout.log" 2>&1 &
+	tp_pid=$!
+	pids+=("$tp_pid")
+	if ! wait_port "$P_TP" "$tp_pid" tinyproxy; then
+		tail -5 "$tmp/tinyproxy/tinyproxy.log" "$tmp/tinyproxy/stdout.log" >&2 || true
+		have_tp=0
+	fi
+fi
+
+# ---- plain HTTP keep-alive ---------------------------------------------------------------
+
+declare -A R CPU ALIVE
+# run_wrk NAME PORT URL PID: warm-up second, then the measured run.
+run_wrk() {
+	local name=$1 port=$2 url=$3 pid=$4 c0 c1 out=$tmp/wrk-$1.txt
+	say "plain keep-alive: $name (${DUR}s, -t$THREADS -c$CONNS)"
+	BENCH_URL=$url wrk -t"$THREADS" -c"$CONNS" -d1s -s "$here/absolute.lua" \
+		-H 'Host: bench.test' "http://127.0.0.1:$port/x" >/dev/null 2>&1 || true
+	sleep 0.5
+	[ "$name" = boundary ] && audit0=$(wc -l <"$tmp/boundary/audit.jsonl")
+	c0=$(cpu_ticks "$pid")
+	BENCH_URL=$url wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency \
+		-s "$here/absolute.lua" -H 'Host: bench.test' \
+		"http://127.0.0.1:$port/x" >"$out" 2>&1 || true
+	c1=$(cpu_ticks "$pid")
+	if [ "$name" = boundary ]; then
+		sleep 0.5
+		audit_plain=$(($(wc -l <"$tmp/boundary/audit.jsonl") - audit0))
+	fi
+	R[$name]=$(grep '^RESULT' "$out" || echo "RESULT reqs=0 rps=0 error=wrk_failed")
+	CPU[$name]=$((c1 - c0))
+	if kill -0 "$pid" 2>/dev/null; then ALIVE[$name]=yes; else ALIVE[$name]=DIED; fi
+	[ "${ALIVE[$name]}" = yes ] || say "$name died during its run"
+}
+
+run_wrk direct "$P_NGX" "" "$ngx_pid"
+audit0=0 audit_plain=0
+run_wrk boundary "$P_BND" "http://bench.test/x" "$b_pid"
+[ "$have_squid" = 1 ] && run_wrk squid "$P_SQUID" "http://bench.test/x" "$sq_pid"
+[ "$have_tp" = 1 ] && run_wrk tinyproxy "$P_TP" "http://bench.test/x" "$tp_pid"
+
+# ---- HTTPS through boundary -----------------------------------------------------------------
+
+say "HTTPS keep-alive direct to nginx (${DUR}s)"
+H_direct=$("$TL" ka -D -p "$P_NGXTLS" -h bench.test -a "$tmp/ca.pem" \
+	-c "$CONNS" -t "$THREADS" -d "$DUR" 2>"$tmp/tls-direct.err" | grep '^RESULT' || echo "RESULT rps=0")
+say "HTTPS keep-alive through boundary, CONNECT + interception (${DUR}s)"
+c0=$(cpu_ticks "$b_pid")
+H_ka=$("$TL" ka -p "$P_BND" -h bench.test -a "$BCA" \
+	-c "$CONNS" -t "$THREADS" -d "$DUR" 2>"$tmp/tls-ka.err" | grep '^RESULT' || echo "RESULT rps=0")
+H_ka_cpu=$(($(cpu_ticks "$b_pid") - c0))
+say "new TLS interceptions: CONNECT + handshake + 1 request per connection (${DUR}s)"
+c0=$(cpu_ticks "$b_pid")
+H_new=$("$TL" new -p "$P_BND" -h bench.test -a "$BCA" \
+	-c "$CONNS" -t "$THREADS" -d "$DUR" 2>"$tmp/tls-new.err" | grep '^RESULT' || echo "RESULT cps=0")
+H_new_cpu=$(($(cpu_ticks "$b_pid") - c0))
+say "first request to a new host vs a known host ($FIRST_N pairs, upstream kept alive)"
+H_first=$("$TL" first -p "$P_BND" -h bench.test -s bench.test -n "$FIRST_N" \
+	-a "$BCA" 2>"$tmp/tls-first.err" | grep '^RESULT' || echo "RESULT error=first_failed")
+say "first request to a new host vs a known host ($FIRST_N pairs, upstream not kept alive)"
+H_first1=$("$TL" first -p "$P_BND" -o 8443 -h bench.test -s bench.test -n "$FIRST_N" \
+	-a "$BCA" 2>"$tmp/tls-first1.err" | grep '^RESULT' || echo "RESULT error=first_failed")
+b_alive=yes; kill -0 "$b_pid" 2>/dev/null || b_alive=DIED
+
+# ---- memory per idle connection -------------------------------------------------------------
+
+say "idle connections: $IDLE_N to a fresh boundary"
+start_boundary "$P_BND2" boundary-idle
+M=$("$TL" idle -p "$P_BND2" -P "$bnd_pid" -n "$IDLE_N" -h bench.test \
+	2>"$tmp/idle.err" | grep '^RESULT' || echo "RESULT error=idle_failed")
+m_alive=yes; kill -0 "$bnd_pid" 2>/dev/null || m_alive=DIED
+m_limit=$(grep -c 'connection limit' "$tmp/boundary-idle/stderr.log" || true)
+
+# ---- report ---------------------------------------------------------------------------
+
+fmt_ms() { awk -v u="$1" 'BEGIN { if (u == "") print "-"; else printf "%.3f", u / 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+yesno() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
+	if (v == "-" || v == "") { print "n/a"; exit }
+	ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0)
+	print ok ? "yes" : "**no**" }'; }
+
+d_rps=$(kv rps "${R[direct]}")
+b_rps=$(kv rps "${R[boundary]}")
+s_rps=$( [ "$have_squid" = 1 ] && kv rps "${R[squid]}" || echo 0)
+
+echo
+echo "## Proxy benchmark ($(date -u +%Y-%m-%d), $(nproc) CPUs: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1))"
+echo
+echo "Same load generator settings everywhere: ${DUR} s measured after a 1 s warm-up, $CONNS keep-alive connections, $THREADS client thread(s); nginx (1 worker) serves a 100-byte body; boundary audits every request to a file."
+echo
+echo "### Plain HTTP keep-alive (wrk, absolute-form through the proxies)"
+echo
+echo "| target | requests/s | vs direct | p50 ms | p99 ms | non-2xx | socket errors | proxy CPU µs/request | alive after |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+for name in direct boundary squid tinyproxy; do
+	line=${R[$name]:-}
+	if [ -z "$line" ]; then
+		echo "| $name | not run | | | | | | | |"
+		continue
+	fi
+	rps=$(kv rps "$line"); reqs=$(kv reqs "$line")
+	errs=$(( $(kv err_connect "$line" || echo 0) + $(kv err_read "$line" || echo 0) + $(kv err_write "$line" || echo 0) + $(kv err_timeout "$line" || echo 0) ))
+	if [ "$name" = direct ]; then
+		cpu=-
+	else
+		cpu=$(awk -v t="${CPU[$name]}" -v hz="$hz" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "-" }')
+	fi
+	label=$name; [ "$name" = boundary ] && label="boundary (audit on)"
+	echo "| $label | $rps | $(ratio "$rps" "$d_rps") | $(fmt_ms "$(kv p50_us "$line")") | $(fmt_ms "$(kv p99_us "$line")") | $(kv non2xx "$line") | $errs | $cpu | ${ALIVE[$name]} |"
+done
+echo
+echo "boundary audit records written during its measured run (warm-up excluded): $audit_plain for $(kv reqs "${R[boundary]}") completed requests."
+echo
+echo "### HTTPS through boundary (tlsload: CONNECT, interception, certificate verified against the boundary CA)"
+echo
+echo "| measurement | rate | p50 ms | p99 ms | errors | non-200 | boundary CPU |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| direct TLS to nginx, keep-alive | $(kv rps "$H_direct") req/s | $(fmt_ms "$(kv p50_us "$H_direct")") | $(fmt_ms "$(kv p99_us "$H_direct")") | $(kv errors "$H_direct") | $(kv non200 "$H_direct") | - |"
+echo "| boundary, keep-alive inside the tunnel | $(kv rps "$H_ka") req/s | $(fmt_ms "$(kv p50_us "$H_ka")") | $(fmt_ms "$(kv p99_us "$H_ka")") | $(kv errors "$H_ka") | $(kv non200 "$H_ka") | $(awk -v t="$H_ka_cpu" -v hz="$hz" -v n="$(kv reqs "$H_ka")" 'BEGIN { if (n > 0) printf "%.1f µs/request", t / hz * 1e6 / n; else print "-" }') |"
+echo "| boundary, new interceptions (CONNECT + handshake + 1 request) | $(kv cps "$H_new") conn/s | $(fmt_ms "$(kv p50_us "$H_new")") | $(fmt_ms "$(kv p99_us "$H_new")") | $(kv errors "$H_new") | $(kv non200 "$H_new") | $(awk -v t="$H_new_cpu" -v hz="$hz" -v n="$(kv handshakes "$H_new")" 'BEGIN { if (n > 0 && t > 0) printf "%.1f µs/interception (%.0f per CPU-second)", t / hz * 1e6 / n, n / (t / hz); else print "-" }') |"
+echo
+echo "First request on a fresh connection, medians of $FIRST_N pairs, one connection at a time: a known host (leaf already minted) then a new host (h<i>-<pid>.bench.test, never seen). Columns: CONNECT answered, TLS handshake with boundary (where a leaf is minted), first request and response (where boundary dials upstream), total."
+echo
+echo "| upstream | host | CONNECT ms | TLS handshake ms | first request ms | total ms |"
+echo "| --- | --- | ---: | ---: | ---: | ---: |"
+first_rows() {
+	echo "| $1 | known | $(fmt_ms "$(kv warm_connect_us "$2")") | $(fmt_ms "$(kv warm_hs_us "$2")") | $(fmt_ms "$(kv warm_req_us "$2")") | $(fmt_ms "$(kv warm_total_us "$2")") |"
+	echo "| $1 | new | $(fmt_ms "$(kv new_connect_us "$2")") | $(fmt_ms "$(kv new_hs_us "$2")") | $(fmt_ms "$(kv new_req_us "$2")") | $(fmt_ms "$(kv new_total_us "$2")") |"
+	echo "| $1 | **extra for a new host** | | $(fmt_ms "$(kv extra_hs_us "$2")") | $(fmt_ms "$(kv extra_req_us "$2")") | **$(fmt_ms "$(kv extra_total_us "$2")")** |"
+}
+first_rows "kept alive (pooled per host)" "$H_first"
+first_rows "closed after each response" "$H_first1"
+echo
+echo "With a kept-alive upstream the known host reuses its pooled upstream connection while the new host needs a new TCP + TLS connection to nginx, so that extra is mostly the upstream handshake any client would pay for a new host. With an upstream that closes after each response both pay the upstream handshake, and the extra is what boundary itself adds for a host it has not seen (the leaf certificate, the cache miss)."
+echo
+echo "### Memory per idle plain connection (fresh boundary, VmRSS from /proc)"
+echo
+echo "| connections asked | opened | held by boundary (connected) | one request each OK | held after request | RSS before KiB | RSS connected KiB | RSS after requests KiB | KiB/conn connected | KiB/conn after a request |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| $(kv asked "$M") | $(kv opened "$M") | $(kv held_connected "$M") | $(kv requests_ok "$M") | $(kv held_after_request "$M") | $(kv rss0_kib "$M") | $(kv rss_connected_kib "$M") | $(kv rss_after_request_kib "$M") | $(kv kib_per_connected "$M") | $(kv kib_per_idle_after_request "$M") |"
+echo
+[ "$m_limit" -gt 0 ] 2>/dev/null && echo "boundary logged \"connection limit reached\" $m_limit times (it refuses clients beyond its connection limit)." && echo
+
+r_direct=$(ratio "$b_rps" "$d_rps")
+r_squid=$( [ "$have_squid" = 1 ] && ratio "$b_rps" "$s_rps" || echo -)
+extra_ms=$(fmt_ms "$(kv extra_total_us "$H_first1")")
+extra_ms_pool=$(fmt_ms "$(kv extra_total_us "$H_first")")
+kib=$(kv kib_per_idle_after_request "$M"); [ -n "$kib" ] || kib=-
+held=$(kv held_after_request "$M")
+echo "### Targets"
+echo
+echo "| target | goal | measured | met |"
+echo "| --- | --- | --- | --- |"
+echo "| plain keep-alive, boundary / direct | ≥ 0.50 | $r_direct | $(yesno "$r_direct" ">=" 0.5) |"
+echo "| plain keep-alive, boundary / squid | ≥ 4.0 | $r_squid | $(yesno "$r_squid" ">=" 4) |"
+echo "| first request to a new HTTPS host, extra added by boundary (upstream not kept alive) | ≤ 1 ms | $extra_ms ms | $(yesno "$extra_ms" "<=" 1) |"
+echo "| first request to a new HTTPS host, extra incl. the new upstream connection (upstream kept alive) | ≤ 1 ms | $extra_ms_pool ms | $(yesno "$extra_ms_pool" "<=" 1) |"
+idle_met=$(yesno "$kib" "<=" 16)
+if [ -n "$held" ] && [ "$held" -lt "$IDLE_N" ] 2>/dev/null; then
+	idle_met="$idle_met per connection, but only $held of $IDLE_N held: **no**"
+fi
+echo "| memory per idle plain connection at $IDLE_N | ≤ 16 KiB | $kib KiB | $idle_met |"
+echo
+echo "boundary processes alive at the end: benchmark instance $b_alive, idle-test instance $m_alive."
+for f in tls-direct tls-ka tls-new tls-first tls-first1 idle; do
+	if [ -s "$tmp/$f.err" ]; then
+		echo
+		echo "$f client messages (first lines):"
+		echo '```'
+		head -5 "$tmp/$f.err"
+		echo '```'
+	fi
+done
+nw=$(grep -vc 'connection limit' "$tmp/boundary/stderr.log" || true)
+if [ "${nw:-0}" -gt 0 ]; then
+	echo
+	echo "boundary stderr had $nw lines; the first ones:"
+	echo '```'
+	head -5 "$tmp/boundary/stderr.log"
+	echo '```'
+fi
