@@ -159,7 +159,7 @@ golden-update: $(BINS)
 
 DEB_PACKAGES := build-essential pkg-config re2c libyaml-dev libev-dev \
 	libwolfssl-dev libc-ares-dev libmnl-dev libnftables-dev libseccomp-dev \
-	clang libclang-rt-14-dev curl git python3 valgrind
+	clang libclang-rt-14-dev curl git python3 valgrind openssl nodejs
 
 deps:
 	$(Q)missing=$$(dpkg-query -W -f='$${Package} $${Status}\n' $(DEB_PACKAGES) 2>/dev/null | \

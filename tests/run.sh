@@ -40,6 +40,7 @@ stage no-alloc sh tests/nmcheck.sh "$BUILD"
 "$BUILD/bin/boundary-compile" --config tests/noalloc.yaml -o "$tmp/noalloc.bpol" 2>"$tmp/noalloc.err" ||
 	cat "$tmp/noalloc.err"
 stage counting-allocator "$BUILD/tests/noalloc" "$tmp/noalloc.bpol" tests/noalloc.requests
+stage integration env BUILD="$BUILD" bash tests/integration/run.sh
 for r in "$BUILD"/replay/fuzz_*; do
 	[ -x "$r" ] || continue
 	t=${r##*/fuzz_}

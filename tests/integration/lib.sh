@@ -76,12 +76,14 @@ alive() {
 	[ "$st" != Z ]
 }
 
-# stop_pid PID SECONDS: SIGTERM, then waits up to SECONDS for the exit.
-# Sets STOP_STATUS to the exit status (or "timeout", after a SIGKILL).
+# stop_pid PID SECONDS [sent]: SIGTERM (unless "sent": one was sent already,
+# and a second one may legitimately mean "exit now"), then waits up to
+# SECONDS for the exit.  Sets STOP_STATUS to the exit status (or "timeout",
+# after a SIGKILL).
 stop_pid() {
 	local pid=$1 secs=$2 i=0 n
 	n=$((secs * 20))
-	kill -TERM "$pid" 2>/dev/null
+	[ "${3:-}" = sent ] || kill -TERM "$pid" 2>/dev/null
 	while alive "$pid" && [ $i -lt $n ]; do
 		sleep 0.05
 		i=$((i + 1))

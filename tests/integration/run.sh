@@ -260,6 +260,7 @@ diag() {	# diag TITLE FILE [LINES]: a file's tail as TAP comments
 
 run_case() {
 	local f=$1 name why=() t tool rc proxy_pid="" args=() r off client_pid
+	local termed=""
 	name=$(basename "$f" .case)
 	if ! parse_case "$f"; then
 		n=$((n + 1))
@@ -334,6 +335,7 @@ run_case() {
 		if [ -n "$C_sigterm" ]; then
 			if wait_grep "$C_sigterm" "$tmp/origin.log" "$off" "$C_timeout"; then
 				kill -TERM "$proxy_pid" 2>/dev/null
+				termed=sent
 			else
 				why+=("the origin never logged /$C_sigterm/: SIGTERM not sent")
 			fi
@@ -344,7 +346,7 @@ run_case() {
 		[ "$rc" = 124 ] && why+=("the client timed out after $C_timeout s")
 	fi
 
-	stop_pid "$proxy_pid" 5
+	stop_pid "$proxy_pid" 5 "$termed"
 	forget_pid "$proxy_pid"
 
 	if [ "$rc" != skipped ]; then
