@@ -214,9 +214,25 @@ build/bench/%: tests/bench/%.c build/libboundary.a
 	@echo "  CC    $@"
 	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< build/libboundary.a $(LDLIBS)
 
-bench:
+bench: bench-deps
 	$(Q)$(MAKE) --no-print-directory SAN= all build/libboundary.a $(BENCH_BINS)
 	$(Q)for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	$(Q)bash tests/bench/proxy/run.sh
+
+# The decision benchmark alone (no peers needed).
+.PHONY: bench-decide bench-proxy bench-deps
+bench-decide:
+	$(Q)$(MAKE) --no-print-directory SAN= all build/libboundary.a $(BENCH_BINS)
+	$(Q)for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+bench-proxy: bench-deps
+	$(Q)$(MAKE) --no-print-directory SAN= all
+	$(Q)bash tests/bench/proxy/run.sh
+
+# Peers for the side-by-side proxy benchmark.
+BENCH_PACKAGES := nginx-light squid-openssl tinyproxy wrk openssl libwolfssl-dev
+bench-deps:
+	$(Q)$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PACKAGES)"
 
 # ---- install, format, clean -------------------------------------------------
 

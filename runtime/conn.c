@@ -242,6 +242,28 @@ buf_put(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+/* Appends "name: value\r\n" (cheaper than a printf per header). */
+static int
+buf_header(struct buf *b, const struct http_hdr *h)
+{
+	size_t n = h->name.n + 2 + h->value.n + 2;
+	char *t;
+
+	if (buf_room(b) < n)
+		return -1;
+	t = buf_tail(b);
+	memcpy(t, h->name.p, h->name.n);
+	t += h->name.n;
+	*t++ = ':';
+	*t++ = ' ';
+	memcpy(t, h->value.p, h->value.n);
+	t += h->value.n;
+	*t++ = '\r';
+	*t = '\n';
+	b->len += n;
+	return 0;
+}
+
 /* ---- endpoints ------------------------------------------------------- */
 
 /* >0 bytes, 0 end of stream, -1 would block (e->want set), -2 error. */
@@ -326,9 +348,17 @@ fill(struct ep *e, struct buf *b)
 
 	if (room == 0 || e->fd == -1)
 		return 0;
+	if (e->drained) {
+		/* a short read just emptied the socket: wait for readiness */
+		e->want |= EV_READ;
+		return 0;
+	}
 	r = ep_read(e, buf_tail(b), room);
 	if (r > 0) {
 		b->len += (size_t)r;
+		/* plain sockets: fewer bytes than asked means nothing is left */
+		if ((size_t)r < room && !e->tls_on)
+			e->drained = 1;
 		return 1;
 	}
 	if (r == 0) {
@@ -361,6 +391,7 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	c->cl.drained = c->up.drained = 0;
 	conn_pump(c);
 }
 
@@ -1107,8 +1138,7 @@ build_request_head(struct conn *c)
 		const struct http_hdr *h = &c->hdrs[i];
 		if (header_dropped(c, h))
 			continue;
-		if (buf_printf(b, "%.*s: %.*s\r\n", (int)h->name.n, h->name.p,
-		    (int)h->value.n, h->value.p) == -1)
+		if (buf_header(b, h) == -1)
 			return -1;
 	}
 	if (c->req.content_length >= 0 &&
@@ -1199,8 +1229,7 @@ build_response_head(struct conn *c)
 		if (view_case_eq(h->name, VIEW_LIT("Content-Length")) ||
 		    http_hdr_is_hop(c->rhdrs, c->nrhdrs, h->name))
 			continue;
-		if (buf_printf(b, "%.*s: %.*s\r\n", (int)h->name.n, h->name.p,
-		    (int)h->value.n, h->value.p) == -1)
+		if (buf_header(b, h) == -1)
 			return -1;
 	}
 	if (c->resp.status == 101) {

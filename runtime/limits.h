@@ -66,7 +66,7 @@
 #define MAX_CHUNK_SPANS 16   /* data spans reported by one chunk_feed() call */
 
 /* Proxy connections (runtime/conn.c, runtime/proxy.c). */
-#define MAX_CONNS 4096       /* client connections served at once */
+#define MAX_CONNS 32768      /* client connections served at once */
 #define CONN_IO_BUF 16384    /* bytes per body relay buffer */
 #define CONN_HEAD_OUT (MAX_REQ_HEAD + 4096) /* a rebuilt head, with room */
 #define TIMEOUT_HEAD 30.0    /* seconds for a request head (or TLS handshake) */

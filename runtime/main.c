@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,39 @@ load_policy(const struct options *o, struct bt *bt, unsigned char **buf)
 			log_warn("no allow rules: every request will be denied");
 	}
 	return 0;
+}
+
+/* The audit text sink shows allows at info and denies at warn. */
+static enum audit_level
+audit_level_of(enum options_log_level l)
+{
+	switch (l) {
+	case OPT_LOG_ERROR:
+		return AUDIT_LEVEL_ERROR;
+	case OPT_LOG_INFO:
+		return AUDIT_LEVEL_INFO;
+	case OPT_LOG_DEBUG:
+		return AUDIT_LEVEL_DEBUG;
+	default:
+		return AUDIT_LEVEL_WARN;
+	}
+}
+
+/*
+ * One fd per client connection (two with its upstream): raise the soft
+ * limit to the hard one so that MAX_CONNS clients fit.
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("cannot raise the open file limit: %s",
+			    strerror(errno));
+	}
 }
 
 /* The --log-dir file: boundary-<local time>-<pid>.log, as the Go tool. */
@@ -151,7 +185,7 @@ main(int argc, char **argv)
 
 	/* audit sinks: a private description of stderr (it becomes O_NONBLOCK) */
 	text_fd = o.log_dir != NULL ? dup(log_fd) :
-	    open("/proc/self/fd/2", O_WRONLY | O_CLOEXEC);
+	    open("/proc/self/fd/2", O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (text_fd == -1)
 		text_fd = dup(2);
 	if (o.audit_file != NULL) {
@@ -179,7 +213,7 @@ main(int argc, char **argv)
 		    "the log and --audit-file only", ao.socket_path);
 		ao.socket_path = NULL;
 	}
-	ao.level = (enum audit_level)o.log_level;
+	ao.level = audit_level_of(o.log_level);
 	if (audit_init(&audit, &ao) == -1) {
 		log_error("cannot set up the audit log: %s", strerror(errno));
 		goto out;
@@ -215,6 +249,7 @@ main(int argc, char **argv)
 	cfg.ca_cert_out = o.ephemeral_ca ? ca_cert : NULL;
 	cfg.audit = &audit;
 	cfg.dns_servers = getenv("BOUNDARY_DNS_SERVERS");
+	raise_fd_limit();
 	if (proxy_init(&px, &cfg, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		goto audit_out;

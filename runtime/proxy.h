@@ -70,6 +70,7 @@ struct ep {
 	int want;		/* EV_READ | EV_WRITE the last I/O call needs */
 	int armed;		/* events the ev_io is started with */
 	int eof;		/* the peer closed its sending side */
+	int drained;		/* a short read emptied the socket this round */
 	ev_io io;
 };
 

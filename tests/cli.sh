@@ -99,5 +99,24 @@ check "--dump of a .bpol and of its .yaml agree" cmp -s "$tmp/d1" "$tmp/d2"
 "$bc" --allow "domain=*.github.com" -o - >"$tmp/stdout.bpol"
 check "-o - writes the table to stdout" sh -c "head -c 8 '$tmp/stdout.bpol' | grep -q BPOL"
 
+# boundary itself: policy loading before anything is served
+b=$(pwd)/$BUILD/bin/boundary
+if [ -x "$b" ]; then
+	HOME=$tmp "$b" --policy "$tmp/a.bpol" -n >"$tmp/out" 2>&1
+	check "boundary --policy F.bpol -n: exit 0" test $? -eq 0
+	check "boundary -n reports the rule count" grep -q 'configuration OK (2 rules)' "$tmp/out"
+	HOME=$tmp "$b" --policy "$tmp/bad.bpol" -n >"$tmp/out" 2>&1
+	check "boundary with a corrupt policy: exit 125" test $? -eq 125
+	check "boundary names the corrupt policy" grep -q "bad.bpol: truncated" "$tmp/out"
+	HOME=$tmp "$b" --allow "domain=x.com:80" -n >"$tmp/out" 2>&1
+	check "boundary with a bad rule: exit 125 and the diagnostic" sh -c \
+	    "test $? -eq 125 && grep -q '^--allow\[1\]:1:' '$tmp/out'"
+	HOME=$tmp "$b" --allow "domain=x.com" --proxy-only --proxy-port 1 --listen 127.0.0.1 >"$tmp/out" 2>&1
+	check "boundary that cannot listen: exit 125 with the reason" sh -c \
+	    "test $? -eq 125 && grep -q 'cannot listen on 127.0.0.1 port 1' '$tmp/out'"
+	HOME=$tmp "$b" --version >"$tmp/out" 2>&1
+	check "boundary --version" grep -q '^boundary ' "$tmp/out"
+fi
+
 echo "# $((n - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]

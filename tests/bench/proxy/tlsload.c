@@ -6,7 +6,7 @@
  *
  * Usage:
  *	tlsload ka    -p PORT -h HOST [-c CONNS] [-t PROCS] [-d SECS] [-a CA]
- *	              [-o CPORT] [-D]
+ *	              [-o CPORT] [-g x25519|p256] [-D]
  *	tlsload new   (the same options as ka)
  *	tlsload first -p PORT -h WARMHOST -s SUFFIX -n N [-a CA] [-o CPORT]
  *	tlsload idle  -p PORT -P PID -n N [-h HOST]
@@ -30,6 +30,8 @@
  *        connection that the proxy kept open.
  * freeport: prints N distinct free TCP ports on 127.0.0.1.
  *
+ * -g picks the key share offered first, X25519 unless told (what curl with
+ * OpenSSL, Go and browsers send); the other of the two follows it.
  * -a CA verifies the server certificate against CA and HOST; without it
  * nothing is verified.  Every line of results starts with "RESULT " and is
  * made of key=value words.  Everything goes to 127.0.0.1 only.
@@ -111,12 +113,14 @@ struct opts {
 	double secs;
 	int direct;
 	int cport;		/* port in the CONNECT authority */
+	int group;		/* the key share offered first */
 	int n;
 	long pid;
 };
 
 static struct opts o = { .path = "/x", .conns = 32, .procs = 1,
-	.secs = 8.0, .host = "bench.test", .cport = 443 };
+	.secs = 8.0, .host = "bench.test", .cport = 443,
+	.group = WOLFSSL_ECC_X25519 };
 static WOLFSSL_CTX *ctx;
 static int epfd = -1;
 static struct result *res;
@@ -161,6 +165,18 @@ conn_err(struct lconn *lc, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* Length of the first line buffered in <lc>, for error messages. */
+static int
+line_len(const struct lconn *lc)
+{
+	size_t i;
+
+	for (i = 0; i < lc->len && i < 120; i++)
+		if (lc->buf[i] == '\r' || lc->buf[i] == '\n')
+			break;
+	return (int)i;
 }
 
 static void
@@ -282,6 +298,9 @@ tls_start(struct lconn *lc)
 	if (wolfSSL_UseALPN(lc->ssl, alpn, sizeof(alpn) - 1,
 	    WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) != WOLFSSL_SUCCESS)
 		die("wolfSSL_UseALPN failed");
+	if (wolfSSL_UseKeyShare(lc->ssl, (unsigned short)o.group) !=
+	    WOLFSSL_SUCCESS)
+		die("wolfSSL_UseKeyShare failed");
 	if (o.ca != NULL &&
 	    wolfSSL_check_domain_name(lc->ssl, o.host) != WOLFSSL_SUCCESS)
 		die("wolfSSL_check_domain_name failed");
@@ -414,8 +433,8 @@ lconn_step(struct lconn *lc)
 			}
 			if (lc->len < 12 || memcmp(lc->buf + 8, " 200", 4) != 0
 			    || memcmp(lc->buf + lc->len - 4, "\r\n\r\n", 4) != 0) {
-				conn_err(lc, "CONNECT answer: %.*s",
-				    (int)(lc->len > 60 ? 60 : lc->len), lc->buf);
+				conn_err(lc, "CONNECT answer: %.*s", line_len(lc),
+				    lc->buf);
 				return -1;
 			}
 			lc->len = 0;
@@ -427,7 +446,10 @@ lconn_step(struct lconn *lc)
 			if (r != WOLFSSL_SUCCESS)
 				return tls_wait(lc, r, "handshake");
 			lc->t_hs = now();
-			res->conns++;
+			if (res->conns++ == 0 && getenv("TLSLOAD_VERBOSE") != NULL)
+				fprintf(stderr, "tlsload: %s, group %s\n",
+				    wolfSSL_get_version(lc->ssl),
+				    wolfSSL_get_curve_name(lc->ssl));
 			lc->st = LST_REQ;
 			break;
 		case LST_REQ:
@@ -451,8 +473,7 @@ lconn_step(struct lconn *lc)
 				break;
 			if (r == -1) {
 				conn_err(lc, "bad or unsupported response: "
-				    "%.*s", (int)(lc->len > 80 ? 80 : lc->len),
-				    lc->buf);
+				    "%.*s", line_len(lc), lc->buf);
 				return -1;
 			}
 			lc->t_resp = now();
@@ -486,6 +507,8 @@ build_request(void)
 static void
 tls_init(void)
 {
+	int groups[2];
+
 	wolfSSL_Init();
 	ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
 	if (ctx == NULL)
@@ -498,6 +521,12 @@ tls_init(void)
 	} else {
 		wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, NULL);
 	}
+	/* the groups a current curl or browser offers, in its order */
+	groups[0] = o.group;
+	groups[1] = o.group == WOLFSSL_ECC_X25519 ? WOLFSSL_ECC_SECP256R1 :
+	    WOLFSSL_ECC_X25519;
+	if (wolfSSL_CTX_set_groups(ctx, groups, 2) != WOLFSSL_SUCCESS)
+		die("wolfSSL_CTX_set_groups failed");
 	/* no session cache: every connection is a full handshake */
 	wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
 }
@@ -896,7 +925,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: tlsload ka|new -p PORT -h HOST [-c CONNS] [-t PROCS] "
-	    "[-d SECS] [-a CA] [-o CPORT] [-D]\n"
+	    "[-d SECS] [-a CA] [-o CPORT] [-g x25519|p256] [-D]\n"
 	    "       tlsload first -p PORT -h WARMHOST -s SUFFIX -n N [-a CA] "
 	    "[-o CPORT]\n"
 	    "       tlsload idle -p PORT -P PID -n N [-h HOST]\n"
@@ -933,12 +962,20 @@ main(int argc, char **argv)
 		return 0;
 	}
 	optind = 2;
-	while ((ch = getopt(argc, argv, "a:c:d:Dh:n:o:p:P:s:t:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:d:Dg:h:n:o:p:P:s:t:u:")) != -1) {
 		switch (ch) {
 		case 'a': o.ca = optarg; break;
 		case 'c': o.conns = atoi(optarg); break;
 		case 'd': o.secs = atof(optarg); break;
 		case 'D': o.direct = 1; break;
+		case 'g':
+			if (strcmp(optarg, "x25519") == 0)
+				o.group = WOLFSSL_ECC_X25519;
+			else if (strcmp(optarg, "p256") == 0)
+				o.group = WOLFSSL_ECC_SECP256R1;
+			else
+				usage();
+			break;
 		case 'h': o.host = optarg; break;
 		case 'n': o.n = atoi(optarg); break;
 		case 'o': o.cport = atoi(optarg); break;
