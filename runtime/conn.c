@@ -266,33 +266,33 @@ buf_header(struct buf *b, const struct http_hdr *h)
 
 /* ---- endpoints ------------------------------------------------------- */
 
+/*
+ * Maps a tls_read/tls_write result onto the endpoint contract below,
+ * recording what the TLS layer waits for in e->want.
+ */
+static ssize_t
+tls_result(struct ep *e, ssize_t r)
+{
+	if (r > 0)
+		return r;
+	if (r == TLS_WANT_READ || r == TLS_WANT_WRITE) {
+		e->want |= r == TLS_WANT_READ ? EV_READ : EV_WRITE;
+		return -1;
+	}
+	return r == TLS_CLOSED ? 0 : -2;
+}
+
 /* >0 bytes, 0 end of stream, -1 would block (e->want set), -2 error. */
 static ssize_t
 ep_read(struct ep *e, void *p, size_t n)
 {
 	ssize_t r;
 
-	if (e->tls_on) {
-		r = tls_read(e->tls, p, n);
-		if (r > 0)
-			return r;
-		if (r == TLS_WANT_READ) {
-			e->want |= EV_READ;
-			return -1;
-		}
-		if (r == TLS_WANT_WRITE) {
-			e->want |= EV_WRITE;
-			return -1;
-		}
-		if (r == TLS_CLOSED)
-			return 0;
-		return -2;
-	}
+	if (e->tls_on)
+		return tls_result(e, tls_read(e->tls, p, n));
 	r = recv(e->fd, p, n, 0);
-	if (r > 0)
+	if (r >= 0)
 		return r;
-	if (r == 0)
-		return 0;
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 		e->want |= EV_READ;
 		return -1;
@@ -306,18 +306,9 @@ ep_write(struct ep *e, const void *p, size_t n)
 	ssize_t r;
 
 	if (e->tls_on) {
-		r = tls_write(e->tls, p, n);
-		if (r > 0)
-			return r;
-		if (r == TLS_WANT_READ) {
-			e->want |= EV_READ;
-			return -1;
-		}
-		if (r == TLS_WANT_WRITE) {
-			e->want |= EV_WRITE;
-			return -1;
-		}
-		return -2;
+		/* a peer that closed while we write is an error, not an end */
+		r = tls_result(e, tls_write(e->tls, p, n));
+		return r == 0 ? -2 : r;
 	}
 	r = send(e->fd, p, n, MSG_NOSIGNAL);
 	if (r >= 0)
