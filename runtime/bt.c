@@ -455,6 +455,25 @@ bt_load_mem(struct bt *bt, const void *buf, size_t len, char *err,
 	return 0;
 }
 
+/* Reads exactly <n> bytes; -1 with errno, or errno 0 on a short file. */
+static int
+read_all(int fd, unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = 0;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
 int
 bt_load_file(struct bt *bt, const char *path, char *err, size_t errlen)
 {
@@ -485,9 +504,22 @@ bt_load_file(struct bt *bt, const char *path, char *err, size_t errlen)
 		    (long long)st.st_size);
 		goto fail;
 	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	/*
+	 * A private anonymous copy, then read-only: a policy file truncated or
+	 * rewritten in place while we run (cp over it) cannot fault us, as a
+	 * file mapping would with SIGBUS.
+	 */
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		fail(err, errlen, "%s: mmap: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (read_all(fd, p, (size_t)st.st_size) == -1 ||
+	    mprotect(p, (size_t)st.st_size, PROT_READ) == -1) {
+		fail(err, errlen, "%s: %s", path, errno ? strerror(errno) :
+		    "file changed while being read");
+		munmap(p, (size_t)st.st_size);
 		goto fail;
 	}
 	close(fd);

@@ -28,6 +28,12 @@
 
 #define EXIT_SETUP 125
 
+/* A loaded policy: the table and, when compiled here, its buffer. */
+struct policy {
+	struct bt bt;
+	unsigned char *buf;
+};
+
 /* The policy: a precompiled table, or config + rules compiled now. */
 static int
 load_policy(const struct options *o, struct bt *bt, unsigned char **buf)
@@ -65,6 +71,42 @@ load_policy(const struct options *o, struct bt *bt, unsigned char **buf)
 			log_warn("no allow rules: every request will be denied");
 	}
 	return 0;
+}
+
+/*
+ * SIGHUP reloading: two policy slots, the one in use and the next.  The
+ * config file is read again (its text is not cached), or the .bpol file.
+ */
+struct reloader {
+	struct options *o;
+	struct policy slot[2];
+	int cur;
+};
+
+static const struct bt *
+reload_policy(void *arg)
+{
+	struct reloader *r = arg;
+	struct policy *next = &r->slot[!r->cur];
+	struct options *o = r->o;
+
+	if (o->config != NULL) {
+		/* read the file again, not the text parsed at start-up */
+		free(o->config_text);
+		o->config_text = NULL;
+		o->config_len = 0;
+	}
+	bt_close(&next->bt);
+	free(next->buf);
+	next->buf = NULL;
+	if (load_policy(o, &next->bt, &next->buf) == -1)
+		return NULL;
+	/* the old table is no longer referenced: decisions are synchronous */
+	bt_close(&r->slot[r->cur].bt);
+	free(r->slot[r->cur].buf);
+	r->slot[r->cur].buf = NULL;
+	r->cur = !r->cur;
+	return &next->bt;
 }
 
 /* The audit text sink shows allows at info and denies at warn. */
@@ -128,14 +170,14 @@ main(int argc, char **argv)
 	struct proxy px;
 	struct audit audit;
 	struct audit_opts ao;
-	struct bt bt;
-	unsigned char *policy_buf = NULL;
+	static struct reloader rl;
+	struct bt *bt = &rl.slot[0].bt;
 	char err[1024], ca_dir[4096], ca_cert[4200];
 	int log_fd = 2, text_fd = -1, json_fd = -1, ret = EXIT_SETUP;
 	size_t i;
 
 	memset(&o, 0, sizeof(o));
-	memset(&bt, 0, sizeof(bt));
+	rl.o = &o;
 	if (options_parse(&o, argc, argv, err, sizeof(err)) == -1) {
 		fprintf(stderr, "boundary: %s\n", err);
 		fprintf(stderr, "Run 'boundary --help' for usage.\n");
@@ -160,10 +202,10 @@ main(int argc, char **argv)
 		}
 	}
 	log_init((enum log_level)o.log_level, log_fd);
-	if (load_policy(&o, &bt, &policy_buf) == -1)
+	if (load_policy(&o, bt, &rl.slot[0].buf) == -1)
 		goto out;
 	if (o.check_only) {
-		printf("configuration OK (%u rules)\n", bt.nrules);
+		printf("configuration OK (%u rules)\n", bt->nrules);
 		ret = 0;
 		goto out;
 	}
@@ -240,7 +282,9 @@ main(int argc, char **argv)
 	cfg.listen_addr = o.listen;
 	cfg.port = (uint16_t)o.proxy_port;
 	cfg.listen_fd = -1;
-	cfg.bt = &bt;
+	cfg.bt = bt;
+	cfg.reload = reload_policy;
+	cfg.reload_arg = &rl;
 	cfg.connect_to = ct;
 	cfg.nconnect_to = o.nconnect_to;
 	cfg.upstream_ca = o.upstream_ca;
@@ -268,8 +312,10 @@ main(int argc, char **argv)
 		close(json_fd);
 	if (text_fd != -1)
 		close(text_fd);
-	bt_close(&bt);
-	free(policy_buf);
+	for (i = 0; i < 2; i++) {
+		bt_close(&rl.slot[i].bt);
+		free(rl.slot[i].buf);
+	}
 	free(ct);
 	options_free(&o);
 	return ret;

@@ -115,6 +115,27 @@ stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_timer_start(loop, &px->grace);
 }
 
+/* SIGHUP: re-reads the policy; on failure the current one stays. */
+static void
+hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct proxy *px = w->data;
+	const struct bt *bt;
+
+	(void)loop;
+	(void)revents;
+	if (px->cfg.reload == NULL)
+		return;
+	bt = px->cfg.reload(px->cfg.reload_arg);
+	if (bt == NULL) {
+		log_error("SIGHUP: the policy was not reloaded; the previous one "
+		    "stays in force");
+		return;
+	}
+	px->cfg.bt = bt;
+	log_warn("SIGHUP: policy reloaded (%u rules)", bt->nrules);
+}
+
 /*
  * Before each loop iteration: frees closed connections, and ends the loop
  * once shutting down and the last connection is gone.
@@ -193,6 +214,9 @@ proxy_init(struct proxy *px, const struct proxy_cfg *cfg, char *err,
 	ev_signal_init(&px->sigterm, stop_cb, SIGTERM);
 	px->sigterm.data = px;
 	ev_signal_start(px->loop, &px->sigterm);
+	ev_signal_init(&px->sighup, hup_cb, SIGHUP);
+	px->sighup.data = px;
+	ev_signal_start(px->loop, &px->sighup);
 	ev_init(&px->grace, grace_cb);
 	px->grace.data = px;
 	ev_prepare_init(&prep, prepare_cb);
@@ -223,6 +247,7 @@ proxy_close(struct proxy *px)
 		ev_io_stop(px->loop, &px->accept_io);
 		ev_signal_stop(px->loop, &px->sigint);
 		ev_signal_stop(px->loop, &px->sigterm);
+		ev_signal_stop(px->loop, &px->sighup);
 		ev_timer_stop(px->loop, &px->grace);
 		ev_prepare_stop(px->loop, &prep);
 	}

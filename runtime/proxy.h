@@ -37,6 +37,13 @@ struct proxy_cfg {
 	const char *ca_cert_out;	/* where to write the CA certificate */
 	struct audit *audit;		/* borrowed, initialised */
 	const char *dns_servers;	/* c-ares servers, NULL: resolv.conf */
+	/*
+	 * SIGHUP: loads the policy again and returns the new table (the old
+	 * one stays in use, and valid, when it returns NULL).  Decisions are
+	 * synchronous, so the table may change between any two of them.
+	 */
+	const struct bt *(*reload)(void *arg);
+	void *reload_arg;
 };
 
 enum conn_state {

@@ -111,11 +111,38 @@ if [ -x "$b" ]; then
 	HOME=$tmp "$b" --allow "domain=x.com:80" -n >"$tmp/out" 2>&1
 	check "boundary with a bad rule: exit 125 and the diagnostic" sh -c \
 	    "test $? -eq 125 && grep -q '^--allow\[1\]:1:' '$tmp/out'"
-	HOME=$tmp "$b" --allow "domain=x.com" --proxy-only --proxy-port 1 --listen 127.0.0.1 >"$tmp/out" 2>&1
+	HOME=$tmp timeout 10 "$b" --allow "domain=x.com" --proxy-only --proxy-port 8080 --listen 192.0.2.1 >"$tmp/out" 2>&1
 	check "boundary that cannot listen: exit 125 with the reason" sh -c \
-	    "test $? -eq 125 && grep -q 'cannot listen on 127.0.0.1 port 1' '$tmp/out'"
+	    "test $? -eq 125 && grep -q 'cannot listen on 192.0.2.1 port 8080' '$tmp/out'"
 	HOME=$tmp "$b" --version >"$tmp/out" 2>&1
 	check "boundary --version" grep -q '^boundary ' "$tmp/out"
+
+	# SIGHUP reloads the policy file; a broken one leaves the old in force
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	"$bc" --allow "domain=a.test" -o "$tmp/hup.bpol"
+	XDG_CONFIG_HOME=$tmp/xdg HOME=$tmp "$b" --proxy-only --proxy-port "$port" \
+	    --policy "$tmp/hup.bpol" --ephemeral-ca \
+	    --connect-to b.test:80:127.0.0.1:1 2>"$tmp/hup.err" &
+	bpid=$!
+	i=0
+	while ! curl -s -o /dev/null "http://127.0.0.1:$port/" && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	st() { curl -s -o /dev/null -w '%{http_code}' -x "127.0.0.1:$port" http://b.test/; }
+	check "before SIGHUP: b.test denied" test "$(st)" = 403
+	"$bc" --allow "domain=b.test" -o "$tmp/hup.bpol"
+	kill -HUP "$bpid"
+	sleep 0.3
+	check "after SIGHUP: b.test allowed (dialled: 502 from the closed port)" test "$(st)" = 502
+	printf 'garbage' >"$tmp/hup.bpol"
+	kill -HUP "$bpid"
+	sleep 0.3
+	check "a corrupt policy on SIGHUP keeps the previous one" test "$(st)" = 502
+	check "the failed reload is reported" grep -q 'not reloaded' "$tmp/hup.err"
+	kill -TERM "$bpid"
+	wait "$bpid"
+	check "boundary exits 0 on SIGTERM" test $? -eq 0
 fi
 
 echo "# $((n - fails)) passed, $fails failed"
