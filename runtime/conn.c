@@ -674,8 +674,12 @@ reply_denied(struct conn *c, enum reason reason)
 	    reason_str(reason), m, c->req.method.p, scheme(c), h, c->host, p,
 	    c->path, h, c->host, h, c->host, m, c->req.method.p, h, c->host,
 	    m, c->req.method.p, h, c->host, p, c->path);
-	/* the connection stays usable: a body is read and dropped first */
-	reply(c, 403, reason_str(reason), body, 0);
+	/*
+	 * The connection stays usable: a body is read and dropped first.  A
+	 * client waiting for 100 Continue may never send it, so then close.
+	 */
+	reply(c, 403, reason_str(reason), body,
+	    c->req.expect_continue && !c->req_done);
 }
 
 /* ---- deciding a request ------------------------------------------------ */
