@@ -88,6 +88,7 @@ conn_set_state(struct conn *c, enum conn_state to)
 	log_debug("conn %llu: %s -> %s", (unsigned long long)c->id,
 	    conn_state_str(c->st), conn_state_str(to));
 	c->st = to;
+	c->head_timing = 0;
 }
 
 /* ---- buffers -------------------------------------------------------- */
@@ -512,18 +513,20 @@ tmo_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static ev_tstamp
 state_timeout(const struct conn *c)
 {
+	const struct proxy_cfg *cfg = &c->px->cfg;
+
 	switch (c->st) {
 	case CONN_ST_SNIFF:
 	case CONN_ST_TLS_HS:
-		return TIMEOUT_HEAD;
+		return cfg->head_timeout;
 	case CONN_ST_HEAD:
-		return c->cin.len == 0 ? TIMEOUT_IDLE : TIMEOUT_HEAD;
+		return c->cin.len == 0 ? cfg->idle_timeout : cfg->head_timeout;
 	case CONN_ST_RESOLVE:
 	case CONN_ST_DIAL:
 	case CONN_ST_UP_TLS:
-		return TIMEOUT_CONNECT;
+		return cfg->connect_timeout;
 	default:
-		return TIMEOUT_IO;
+		return cfg->io_timeout;
 	}
 }
 
@@ -1764,7 +1767,15 @@ conn_pump(struct conn *c)
 				conn_close(c, "error");
 			return;
 		}
-		if (c->st != before || r > 0)
+		/*
+		 * Deadlines: a new state starts its own; while relaying, any
+		 * progress restarts it.  Waiting for a head (or a handshake)
+		 * has a fixed deadline that trickling bytes do not extend.
+		 */
+		if (c->st != before)
+			rearm_deadline(c);
+		else if (r > 0 && c->st != CONN_ST_HEAD &&
+		    c->st != CONN_ST_SNIFF && c->st != CONN_ST_TLS_HS)
 			rearm_deadline(c);
 		if (r == 0 && c->st == before)
 			break;
@@ -1777,6 +1788,11 @@ conn_pump(struct conn *c)
 	if (c->px->stopping && c->st == CONN_ST_HEAD && c->cin.len == 0) {
 		conn_close(c, "shutting down");
 		return;
+	}
+	/* the first bytes of a head start its deadline (idle until then) */
+	if (c->st == CONN_ST_HEAD && c->cin.len > 0 && !c->head_timing) {
+		c->head_timing = 1;
+		rearm_deadline(c);
 	}
 	if (work_idle(c))
 		work_detach(c);

@@ -292,7 +292,11 @@ main(int argc, char **argv)
 	cfg.ca_dir = ca_dir;
 	cfg.ca_cert_out = o.ephemeral_ca ? ca_cert : NULL;
 	cfg.audit = &audit;
-	cfg.dns_servers = getenv("BOUNDARY_DNS_SERVERS");
+	cfg.dns_servers = NULL;		/* the system resolver */
+	cfg.connect_timeout = o.connect_timeout;
+	cfg.head_timeout = o.head_timeout;
+	cfg.idle_timeout = o.idle_timeout;
+	cfg.io_timeout = o.io_timeout;
 	raise_fd_limit();
 	if (proxy_init(&px, &cfg, err, sizeof(err)) == -1) {
 		log_error("%s", err);

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,10 @@ enum opt_id {
 	O_PPROF_PORT,
 	O_SESSION_CORRELATION,
 	O_INJECT_TARGET,
+	O_CONNECT_TIMEOUT,
+	O_HEAD_TIMEOUT,
+	O_IDLE_TIMEOUT,
+	O_IO_TIMEOUT,
 	O_CHECK,
 	O_VERSION,
 	O_HELP,
@@ -59,6 +64,7 @@ enum opt_type {
 	T_LEVEL,	/* error|warn|info|debug, any case */
 	T_JAIL,		/* nsjail|landjail */
 	T_ADDR,		/* numeric IPv4 or IPv6 address */
+	T_SECONDS,	/* a duration in seconds, > 0, fractions allowed */
 	T_LIST		/* repeatable; each occurrence appends one string */
 };
 
@@ -125,6 +131,18 @@ static const struct optdef defs[O_COUNT] = {
 	[O_INJECT_TARGET] = { "session-id-inject-target", 0, T_LIST,
 	    "BOUNDARY_SESSION_ID_INJECT_TARGET", "session_id_inject_targets",
 	    "RULE", NULL, "where session headers go (repeatable)" },
+	[O_CONNECT_TIMEOUT] = { "connect-timeout", 0, T_SECONDS,
+	    "BOUNDARY_CONNECT_TIMEOUT", NULL, "SECS", "10",
+	    "to resolve, connect and handshake upstream; then 504" },
+	[O_HEAD_TIMEOUT] = { "head-timeout", 0, T_SECONDS,
+	    "BOUNDARY_HEAD_TIMEOUT", NULL, "SECS", "30",
+	    "for a request head or a client TLS handshake; then 408" },
+	[O_IDLE_TIMEOUT] = { "idle-timeout", 0, T_SECONDS,
+	    "BOUNDARY_IDLE_TIMEOUT", NULL, "SECS", "60",
+	    "a kept-alive client may stay silent" },
+	[O_IO_TIMEOUT] = { "io-timeout", 0, T_SECONDS,
+	    "BOUNDARY_IO_TIMEOUT", NULL, "SECS", "300",
+	    "without progress while relaying (504 before a response)" },
 	[O_CHECK] = { NULL, 'n', T_BOOL, NULL, NULL, NULL, NULL,
 	    "check the configuration, print \"configuration OK\", exit" },
 	[O_VERSION] = { "version", 0, T_BOOL, NULL, NULL, NULL, NULL,
@@ -399,6 +417,17 @@ str_field(struct options *o, enum opt_id id)
 	}
 }
 
+static double *
+secs_field(struct options *o, enum opt_id id)
+{
+	switch (id) {
+	case O_CONNECT_TIMEOUT:		return &o->connect_timeout;
+	case O_HEAD_TIMEOUT:		return &o->head_timeout;
+	case O_IDLE_TIMEOUT:		return &o->idle_timeout;
+	default:			return &o->io_timeout;
+	}
+}
+
 /* "--proxy-port" or "-n", for messages. */
 static const char *
 flag_name(enum opt_id id, char *buf, size_t cap)
@@ -463,6 +492,20 @@ apply(struct options *o, enum opt_id id, const char *v, const char *from,
 		if (set_str(sp, id == O_LOG_DIR && *v == '\0' ? NULL : v) == -1)
 			return fail(err, errlen, "out of memory");
 		return 0;
+	case T_SECONDS: {
+		char *end;
+		double secs;
+
+		errno = 0;
+		secs = strtod(v, &end);
+		if (*v == '\0' || *end != '\0' || errno != 0 || !(secs > 0) ||
+		    secs > 86400)
+			return fail(err, errlen, "invalid %s value '%s': "
+			    "expected seconds, more than 0 and at most 86400",
+			    from, v);
+		*secs_field(o, id) = secs;
+		return 0;
+	}
 	case T_LIST:
 		break;
 	}
@@ -710,6 +753,10 @@ options_init(struct options *o)
 	o->proxy_port = OPTIONS_DEFAULT_PROXY_PORT;
 	o->pprof_port = OPTIONS_DEFAULT_PPROF_PORT;
 	o->jail_type = OPT_JAIL_NSJAIL;
+	o->connect_timeout = OPTIONS_DEFAULT_CONNECT_TIMEOUT;
+	o->head_timeout = OPTIONS_DEFAULT_HEAD_TIMEOUT;
+	o->idle_timeout = OPTIONS_DEFAULT_IDLE_TIMEOUT;
+	o->io_timeout = OPTIONS_DEFAULT_IO_TIMEOUT;
 }
 
 void

@@ -17,6 +17,8 @@
 #ifndef OPTIONS_H
 #define OPTIONS_H
 
+#include "limits.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -48,6 +50,10 @@ enum options_jail_type {
 #define OPTIONS_DEFAULT_LISTEN		"127.0.0.1"
 #define OPTIONS_DEFAULT_CONFIG		"/.config/coder_boundary/config.yaml"
 #define OPTIONS_AUDIT_SOCKET_NAME	"boundary-audit.sock"
+#define OPTIONS_DEFAULT_CONNECT_TIMEOUT	TIMEOUT_CONNECT
+#define OPTIONS_DEFAULT_HEAD_TIMEOUT	TIMEOUT_HEAD
+#define OPTIONS_DEFAULT_IDLE_TIMEOUT	TIMEOUT_IDLE
+#define OPTIONS_DEFAULT_IO_TIMEOUT	TIMEOUT_IO
 
 /*
  * All strings and arrays are owned by the struct (options_free), except
@@ -81,6 +87,10 @@ struct options {
 	char **connect_to;		/* --connect-to HOST:PORT:ADDR:PORT2, unparsed */
 	size_t nconnect_to;
 	char *upstream_ca;		/* --upstream-ca FILE, or NULL */
+	double connect_timeout;		/* seconds: see limits.h TIMEOUT_* */
+	double head_timeout;
+	double idle_timeout;
+	double io_timeout;
 	int ephemeral_ca;
 	int proxy_only;
 	int pprof;

@@ -161,6 +161,15 @@ proxy_init(struct proxy *px, const struct proxy_cfg *cfg, char *err,
 
 	memset(px, 0, sizeof(*px));
 	px->cfg = *cfg;
+	/* unset timeouts take the defaults of limits.h */
+	if (px->cfg.connect_timeout <= 0)
+		px->cfg.connect_timeout = TIMEOUT_CONNECT;
+	if (px->cfg.head_timeout <= 0)
+		px->cfg.head_timeout = TIMEOUT_HEAD;
+	if (px->cfg.idle_timeout <= 0)
+		px->cfg.idle_timeout = TIMEOUT_IDLE;
+	if (px->cfg.io_timeout <= 0)
+		px->cfg.io_timeout = TIMEOUT_IO;
 	px->lfd = -1;
 	px->loop = ev_default_loop(EVFLAG_AUTO);
 	if (px->loop == NULL) {

@@ -37,6 +37,7 @@ struct proxy_cfg {
 	const char *ca_cert_out;	/* where to write the CA certificate */
 	struct audit *audit;		/* borrowed, initialised */
 	const char *dns_servers;	/* c-ares servers, NULL: resolv.conf */
+	double connect_timeout, head_timeout, idle_timeout, io_timeout;
 	/*
 	 * SIGHUP: loads the policy again and returns the new table (the old
 	 * one stays in use, and valid, when it returns NULL).  Decisions are
@@ -99,7 +100,7 @@ struct conn {
 	enum conn_state st;
 	struct ep cl, up;		/* client, upstream */
 	ev_timer tmo;
-	ev_tstamp deadline_len;		/* current timeout in seconds */
+	int head_timing;		/* HEAD: the head deadline is running */
 
 	/* tunnel context: set by CONNECT, or by direct TLS */
 	char tunnel_host[MAX_HOST_LEN + 3];
