@@ -583,7 +583,7 @@ audit_request(struct conn *c, enum reason reason)
 	audit_rec_fill(&rec, reason, c->req.method, view_make(url, ulen),
 	    view_make(rule, rlen < sizeof(rule) ? rlen : sizeof(rule)),
 	    c->req.host.n ? c->req.host : view_make(c->host, c->host_len));
-	audit_emit(c->px->cfg.audit, &rec);
+	c->seq = audit_emit(c->px->cfg.audit, &rec);
 	if (reason == REASON_ALLOWED)
 		log_info("allow %.*s %.*s rule: %.*s", (int)c->req.method.n,
 		    c->req.method.p, (int)ulen, url, (int)rlen, rule);
@@ -1112,6 +1112,23 @@ header_dropped(const struct conn *c, const struct http_hdr *h)
 	    "X-Coder-Agent-Firewall-", 23) == 0;
 }
 
+/* Does this request get the session-correlation headers? */
+static int
+inject_session(const struct conn *c)
+{
+	struct bt_req rq;
+	struct verdict v;
+
+	if (c->px->cfg.inject == NULL)
+		return 0;
+	/* targets are matched without a method, as the Go tool does */
+	rq.method = VIEW_LIT("");
+	rq.host = view_make(c->host, c->host_len);
+	rq.path = view_make(c->path, c->path_len);
+	bt_decide(c->px->cfg.inject, &rq, &v);
+	return v.reason == REASON_ALLOWED;
+}
+
 /*
  * Writes the request head for the upstream into uout, rebuilt from the
  * parsed form: canonical path, decided host, framing restated.
@@ -1145,6 +1162,11 @@ build_request_head(struct conn *c)
 		return -1;
 	if (c->req_body == HTTP_BODY_CHUNKED &&
 	    buf_printf(b, "Transfer-Encoding: chunked\r\n") == -1)
+		return -1;
+	if (inject_session(c) && buf_printf(b,
+	    "X-Coder-Agent-Firewall-Session-Id: %s\r\n"
+	    "X-Coder-Agent-Firewall-Sequence-Number: %llu\r\n",
+	    c->px->cfg.session_id, (unsigned long long)c->seq) == -1)
 		return -1;
 	if (c->req.upgrade) {
 		const struct http_hdr *u = http_hdr_find(c->hdrs, c->nhdrs,

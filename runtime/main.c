@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../compiler/compiler.h"
+#include "../runtime/bt_format.h"
 #include "connect_to.h"
 #include "log.h"
 #include "options.h"
@@ -109,6 +110,75 @@ reload_policy(void *arg)
 	return &next->bt;
 }
 
+/*
+ * Session correlation: the inject targets (config, env, flags), or when
+ * there are none the Coder agent's host: "domain=<CODER_AGENT_URL host>
+ * path=/api/v2/aibridge/<star>".  Each target needs a domain.  Compiled into a
+ * table of their own.  Returns 0 or -1 (reported).
+ */
+static int
+load_inject(const struct options *o, struct policy *p)
+{
+	struct compile_opts co;
+	struct compile_out out;
+	const char *const *targets = (const char *const *)o->inject_targets;
+	size_t n = o->ninject_targets, i;
+	char derived[MAX_HOST_LEN + 64], err[256];
+	const char *one[1];
+
+	if (n == 0) {
+		const char *agent = getenv("CODER_AGENT_URL");
+		struct url_parts u;
+		char host[MAX_HOST_LEN + 3];
+		enum host_kind kind;
+		uint16_t port;
+		int hn;
+
+		if (agent == NULL || url_split(view_cstr(agent), &u) == -1 ||
+		    (hn = url_host_canon(u.authority, host, sizeof(host), &port,
+		    &kind)) <= 0) {
+			log_error("session correlation is enabled but no inject "
+			    "targets are configured (--session-id-inject-target, "
+			    "or CODER_AGENT_URL)");
+			return -1;
+		}
+		snprintf(derived, sizeof(derived), "domain=%.*s "
+		    "path=/api/v2/aibridge/*", hn, host);
+		one[0] = derived;
+		targets = one;
+		n = 1;
+	}
+	memset(&co, 0, sizeof(co));
+	co.allow = targets;
+	co.nallow = n;
+	co.wno = ~0u;
+	for (i = 0; i < n; i++) {
+		struct bt t;
+		co.allow = &targets[i];
+		co.nallow = 1;
+		if (compiler_compile(&co, &out) == -1)
+			return -1;
+		if (bt_load_mem(&t, out.buf, out.len, err, sizeof(err)) == -1 ||
+		    t.universal != BT_NONE) {
+			log_error("inject target '%s': a target needs domain= "
+			    "naming the host the headers go to", targets[i]);
+			free(out.buf);
+			return -1;
+		}
+		free(out.buf);
+	}
+	co.allow = targets;
+	co.nallow = n;
+	if (compiler_compile(&co, &out) == -1)
+		return -1;
+	p->buf = out.buf;
+	if (bt_load_mem(&p->bt, out.buf, out.len, err, sizeof(err)) == -1) {
+		log_error("inject targets: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* The audit text sink shows allows at info and denies at warn. */
 static enum audit_level
 audit_level_of(enum options_log_level l)
@@ -171,6 +241,7 @@ main(int argc, char **argv)
 	struct audit audit;
 	struct audit_opts ao;
 	static struct reloader rl;
+	static struct policy inject;
 	struct bt *bt = &rl.slot[0].bt;
 	char err[1024], ca_dir[4096], ca_cert[4200];
 	int log_fd = 2, text_fd = -1, json_fd = -1, ret = EXIT_SETUP;
@@ -203,6 +274,8 @@ main(int argc, char **argv)
 	}
 	log_init((enum log_level)o.log_level, log_fd);
 	if (load_policy(&o, bt, &rl.slot[0].buf) == -1)
+		goto out;
+	if (o.session_correlation && load_inject(&o, &inject) == -1)
 		goto out;
 	if (o.check_only) {
 		printf("configuration OK (%u rules)\n", bt->nrules);
@@ -284,6 +357,8 @@ main(int argc, char **argv)
 	cfg.listen_fd = -1;
 	cfg.bt = bt;
 	cfg.reload = reload_policy;
+	cfg.inject = o.session_correlation ? &inject.bt : NULL;
+	cfg.session_id = audit.session_id;
 	cfg.reload_arg = &rl;
 	cfg.connect_to = ct;
 	cfg.nconnect_to = o.nconnect_to;
@@ -320,6 +395,8 @@ main(int argc, char **argv)
 		bt_close(&rl.slot[i].bt);
 		free(rl.slot[i].buf);
 	}
+	bt_close(&inject.bt);
+	free(inject.buf);
 	free(ct);
 	options_free(&o);
 	return ret;

@@ -127,7 +127,7 @@ static const struct optdef defs[O_COUNT] = {
 	[O_SESSION_CORRELATION] = { "enable-session-correlation", 0, T_BOOL,
 	    "BOUNDARY_SESSION_CORRELATION_ENABLED",
 	    "session_correlation_enabled", NULL, "false",
-	    "session correlation headers" },
+	    "add session id and sequence headers for inject targets" },
 	[O_INJECT_TARGET] = { "session-id-inject-target", 0, T_LIST,
 	    "BOUNDARY_SESSION_ID_INJECT_TARGET", "session_id_inject_targets",
 	    "RULE", NULL, "where session headers go (repeatable)" },

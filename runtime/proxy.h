@@ -39,6 +39,14 @@ struct proxy_cfg {
 	const char *dns_servers;	/* c-ares servers, NULL: resolv.conf */
 	double connect_timeout, head_timeout, idle_timeout, io_timeout;
 	/*
+	 * Session correlation: allowed requests that this table admits (as
+	 * method "") get X-Coder-Agent-Firewall-Session-Id and -Sequence-Number
+	 * headers; NULL: off.  Client copies of those headers are always
+	 * dropped.
+	 */
+	const struct bt *inject;
+	const char *session_id;
+	/*
 	 * SIGHUP: loads the policy again and returns the new table (the old
 	 * one stays in use, and valid, when it returns NULL).  Decisions are
 	 * synchronous, so the table may change between any two of them.
@@ -132,6 +140,7 @@ struct conn {
 	struct view query;		/* into cin; valid until the head is consumed */
 	int has_query;
 	struct verdict verdict;
+	uint64_t seq;			/* audit sequence number of the request */
 	int is_connect, is_head;
 	int keep_alive;			/* the client connection survives */
 	enum http_body req_body;

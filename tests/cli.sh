@@ -117,6 +117,15 @@ if [ -x "$b" ]; then
 	HOME=$tmp "$b" --version >"$tmp/out" 2>&1
 	check "boundary --version" grep -q '^boundary ' "$tmp/out"
 
+	env -u CODER_AGENT_URL HOME=$tmp "$b" --enable-session-correlation --allow "domain=x.com" -n >"$tmp/out" 2>&1
+	check "session correlation without targets: exit 125 and why" sh -c \
+	    "test $? -eq 125 && grep -q 'no inject targets' '$tmp/out'"
+	CODER_AGENT_URL=https://dev.coder.example:8443/ HOME=$tmp "$b" --enable-session-correlation --allow "domain=x.com" -n >"$tmp/out" 2>&1
+	check "session correlation derives its target from CODER_AGENT_URL" test $? -eq 0
+	HOME=$tmp "$b" --enable-session-correlation --session-id-inject-target "path=/x" --allow "domain=x.com" -n >"$tmp/out" 2>&1
+	check "an inject target without domain= is refused" sh -c \
+	    "test $? -eq 125 && grep -q 'needs domain=' '$tmp/out'"
+
 	# SIGHUP reloads the policy file; a broken one leaves the old in force
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"$bc" --allow "domain=a.test" -o "$tmp/hup.bpol"
