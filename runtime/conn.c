@@ -1192,6 +1192,9 @@ begin_forward(struct conn *c)
 	/* the head is consumed: the body (if any) follows in cin */
 	buf_consume(&c->cin, c->head_len);
 	c->head_len = 0;
+	/* no answer can be there before the request is sent */
+	if (!c->up.tls_on)
+		c->up.drained = 1;
 	conn_set_state(c, CONN_ST_FORWARD);
 }
 
@@ -1394,6 +1397,13 @@ finish_request(struct conn *c)
 		conn_close(c, "request done, no keep-alive");
 		return;
 	}
+	/*
+	 * The client is reading our response, not yet writing its next
+	 * request: wait for readiness instead of a read that would fail.
+	 * (Plain sockets only: TLS may hold bytes the socket won't signal.)
+	 */
+	if (!c->cl.tls_on)
+		c->cl.drained = 1;
 	conn_set_state(c, CONN_ST_HEAD);
 }
 
