@@ -37,6 +37,7 @@
 
 static void conn_pump(struct conn *c);
 static void conn_timeout(struct conn *c);
+static void ep_close(struct conn *c, struct ep *e);
 
 static const char *const state_names[CONN_ST_COUNT] = {
 	[CONN_ST_SNIFF] = "SNIFF",
@@ -376,6 +377,28 @@ flush(struct ep *e, struct buf *b)
 	return r == -1 ? 0 : -2;
 }
 
+/*
+ * An upstream kept for the next request is watched while idle: readable
+ * then means it closed (or spoke out of turn), and it is dropped.
+ * Returns 1 if the event was handled here.
+ */
+static int
+idle_upstream_event(struct conn *c)
+{
+	char b;
+	ssize_t r;
+
+	if (!c->up_idle || c->st == CONN_ST_FORWARD)
+		return 0;
+	r = recv(c->up.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 1;	/* spurious */
+	ep_close(c, &c->up);
+	c->up_idle = 0;
+	c->up_host_len = 0;
+	return 1;
+}
+
 static void
 io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -383,8 +406,12 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (w == &c->up.io && idle_upstream_event(c))
+		return;
 	c->cl.drained = c->up.drained = 0;
+	c->cl_ready = w == &c->cl.io;
 	conn_pump(c);
+	c->cl_ready = 0;
 }
 
 static void
@@ -1428,6 +1455,22 @@ step_forward(struct conn *c)
 			return -1;
 		}
 		progress |= r > 0;
+	} else if (c->req_done && !c->cl.eof && buf_room(&c->cin) > 0) {
+		/*
+		 * Keep watching the client (re-arming costs two epoll_ctl per
+		 * request); read only when it is readable: a pipelined request
+		 * or its end.
+		 */
+		if (c->cl_ready && !c->cl.tls_on) {
+			r = fill(&c->cl, &c->cin);
+			if (r == -2) {
+				conn_close(c, "client read failed");
+				return -1;
+			}
+			c->cl_ready = 0;
+			progress |= r > 0;
+		} else
+			c->cl.want |= EV_READ;
 	}
 	if (!c->resp_done && buf_room(&c->uin) > 0) {
 		r = fill(&c->up, &c->uin);
@@ -1821,6 +1864,9 @@ conn_pump(struct conn *c)
 		conn_close(c, "shutting down");
 		return;
 	}
+	/* an upstream kept for reuse stays watched, for its closing */
+	if (c->up_idle && c->up.fd != -1 && c->st != CONN_ST_FORWARD)
+		c->up.want = EV_READ;
 	/* the first bytes of a head start its deadline (idle until then) */
 	if (c->st == CONN_ST_HEAD && c->cin.len > 0 && !c->head_timing) {
 		c->head_timing = 1;

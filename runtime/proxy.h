@@ -109,6 +109,7 @@ struct conn {
 	struct ep cl, up;		/* client, upstream */
 	ev_timer tmo;
 	int head_timing;		/* HEAD: the head deadline is running */
+	int cl_ready;			/* this round was woken by the client fd */
 
 	/* tunnel context: set by CONNECT, or by direct TLS */
 	char tunnel_host[MAX_HOST_LEN + 3];
