@@ -25,6 +25,8 @@ Endpoints (any method unless noted; absolute-form targets are accepted):
                                   HEAD
   /slow?ms=N                      answers after N ms
   /close                          body delimited by closing the connection
+  /hangup?ms=N                    a keep-alive answer, then the connection
+                                  is closed N ms later
   /ws                             RFC 6455 handshake, then echoes text and
                                   binary frames, answers ping, echoes close
   /git/REPO/...                   git smart HTTP: git http-backend as CGI
@@ -227,6 +229,14 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/slow":
                 time.sleep(q("ms", 1000) / 1000.0)
                 return self.send_simple(200, b"slow done\n")
+            if path == "/hangup":
+                # a kept-alive answer, then the server drops the idle
+                # connection after ms milliseconds (as servers do)
+                self.send_simple(200, b"hanging up\n")
+                self.wfile.flush()
+                time.sleep(q("ms", 100) / 1000.0)
+                self.close_connection = True
+                return
             if path == "/close":
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain")
