@@ -36,6 +36,22 @@
 #include "proxy.h"
 
 static void conn_pump(struct conn *c);
+
+/*
+ * Marks whether c->up is an idle upstream kept by this client between
+ * requests, counting them: past MAX_HELD_UPSTREAMS an idle client gives
+ * its upstream to the bounded shared pool instead of keeping it (so
+ * 10,000 idle clients do not hold 10,000 upstream sockets).
+ */
+static void
+set_up_idle(struct conn *c, int idle)
+{
+	if (idle && !c->up_idle)
+		c->px->nheld++;
+	else if (!idle && c->up_idle)
+		c->px->nheld--;
+	c->up_idle = idle;
+}
 static void conn_timeout(struct conn *c);
 static void ep_close(struct conn *c, struct ep *e);
 
@@ -394,7 +410,7 @@ idle_upstream_event(struct conn *c)
 	if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 1;	/* spurious */
 	ep_close(c, &c->up);
-	c->up_idle = 0;
+	set_up_idle(c, 0);
 	c->up_host_len = 0;
 	return 1;
 }
@@ -475,7 +491,7 @@ up_release(struct conn *c)
 		e->tls_on = 0;
 		e->want = 0;
 	}
-	c->up_idle = 0;
+	set_up_idle(c, 0);
 	ep_close(c, e);
 }
 
@@ -1215,7 +1231,7 @@ build_request_head(struct conn *c)
 static void
 begin_forward(struct conn *c)
 {
-	c->up_idle = 0;
+	set_up_idle(c, 0);
 	c->resp_head_done = c->resp_done = c->resp_started = 0;
 	c->rprev_len = 0;
 	c->up_err[0] = '\0';
@@ -1425,8 +1441,11 @@ finish_request(struct conn *c)
 	    c->resp_body == HTTP_BODY_CLOSE || c->uin.len > 0) {
 		ep_close(c, &c->up);
 		c->up_host_len = 0;
-	} else
-		c->up_idle = 1;	/* reusable, here or from the pool */
+	} else {
+		set_up_idle(c, 1);	/* reusable, here or from the pool */
+		if (c->px->nheld > MAX_HELD_UPSTREAMS)
+			up_release(c);	/* to the shared pool, bounded */
+	}
 	if (!c->keep_alive) {
 		conn_close(c, "request done, no keep-alive");
 		return;

@@ -77,6 +77,7 @@
 #define AUDIT_FLUSH_TIMEOUT 5.0 /* seconds audit_flush may block at exit */
 #define MAX_UP_ADDRS 8       /* upstream addresses tried in turn */
 #define UPOOL_MAX 256        /* idle upstream connections kept */
+#define MAX_HELD_UPSTREAMS 1024 /* idle clients that keep their own upstream */
 #define UPOOL_IDLE_TIMEOUT 30.0 /* seconds an idle upstream connection is kept */
 
 /* Upstream name resolution (runtime/resolve.c, runtime/connect_to.c). */
