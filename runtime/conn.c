@@ -132,8 +132,11 @@ work_attach(struct conn *c)
 		return 0;
 	if ((w = px->free_work) != NULL)
 		px->free_work = w->next;
-	else if ((w = malloc(sizeof(*w))) == NULL)
-		return -1;
+	else if (px->nwork >= MAX_WORK_AREAS ||
+	    (w = malloc(sizeof(*w))) == NULL)
+		return -1;	/* bounded: many busy clients cannot exhaust memory */
+	else
+		px->nwork++;
 	w->next = NULL;
 	c->w = w;
 	c->hdrs = w->hdrs;
@@ -182,6 +185,7 @@ conn_free_work(struct proxy *px)
 	while ((w = px->free_work) != NULL) {
 		px->free_work = w->next;
 		free(w);
+		px->nwork--;
 	}
 }
 
@@ -1821,9 +1825,9 @@ conn_pump(struct conn *c)
 		/* every state past SNIFF works in buffers */
 		if (c->st != CONN_ST_SNIFF && c->st != CONN_ST_CLOSED &&
 		    work_attach(c) == -1) {
-			log_warn("conn %llu: out of memory",
-			    (unsigned long long)c->id);
-			conn_close(c, "out of memory");
+			log_warn("conn %llu: %d connections are busy: refused",
+			    (unsigned long long)c->id, MAX_WORK_AREAS);
+			conn_close(c, "overload");
 			return;
 		}
 

@@ -67,6 +67,7 @@
 
 /* Proxy connections (runtime/conn.c, runtime/proxy.c). */
 #define MAX_CONNS 32768      /* client connections served at once */
+#define MAX_WORK_AREAS 2048  /* connections busy at once (~280 KiB each) */
 #define CONN_IO_BUF 16384    /* bytes per body relay buffer */
 #define CONN_HEAD_OUT (MAX_REQ_HEAD + 4096) /* a rebuilt head, with room */
 #define TIMEOUT_HEAD 30.0    /* seconds for a request head (or TLS handshake) */

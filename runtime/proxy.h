@@ -197,6 +197,7 @@ struct proxy {
 	struct conn *live;		/* every connection being served */
 	struct conn *dead;		/* closed, freed by conn_reap() */
 	struct conn_work *free_work;	/* work areas not in use */
+	size_t nwork;			/* work areas allocated */
 	size_t nconns;
 	size_t nheld;			/* clients holding an idle upstream */
 	uint64_t next_id;
