@@ -16,7 +16,6 @@
  * (canonical path, decided host, hop-by-hop fields removed), never relayed
  * verbatim.  Bodies stream through fixed buffers with backpressure.
  */
-#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -977,34 +976,6 @@ resolved(void *arg, int status, const struct sockaddr_storage *addrs,
 	conn_pump(c);
 }
 
-/* Parses a numeric address into addrs[0]; 0 or -1. */
-static int
-literal_addr(struct conn *c, const char *host, uint16_t port)
-{
-	struct sockaddr_in *in4 = (struct sockaddr_in *)(void *)&c->addrs[0];
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)&c->addrs[0];
-	char tmp[MAX_HOST_LEN + 3];
-	size_t n = strlen(host);
-
-	memset(&c->addrs[0], 0, sizeof(c->addrs[0]));
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-		memcpy(tmp, host + 1, n - 2);
-		tmp[n - 2] = '\0';
-		host = tmp;
-	}
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(port);
-	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-	} else
-		return -1;
-	c->naddrs = 1;
-	c->addr_i = 0;
-	return 0;
-}
-
 static void
 start_upstream(struct conn *c)
 {
@@ -1044,12 +1015,8 @@ start_upstream(struct conn *c)
 		if (ct->port2 != 0)
 			port = ct->port2;
 	}
+	/* names go to c-ares; IP literals come back on the next iteration */
 	conn_set_state(c, CONN_ST_RESOLVE);
-	if (literal_addr(c, host, port) == 0) {
-		conn_set_state(c, CONN_ST_DIAL);
-		dial_next(c);
-		return;
-	}
 	c->resolving = 1;
 	if (resolve_start(&c->px->res, &c->rr, host, port, resolved, c) == -1) {
 		c->resolving = 0;
