@@ -38,11 +38,11 @@ PKG_CONFIG ?= pkg-config
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wcast-qual -Wformat=2 -Wvla
 CFLAGS ?= -O2 -g
-PKGS := yaml-0.1 wolfssl libcares
+PKGS := yaml-0.1 wolfssl libcares libnftables libmnl libseccomp
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(SANFLAGS) -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # libev ships no .pc file on Debian: plain -lev (STYLE rule 37)
-LDLIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lwolfssl -lcares) -lev
+LDLIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lwolfssl -lcares -lnftables -lmnl -lseccomp) -lev -lpthread
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 # Sources are discovered: add a .c to a folder and it is built.
@@ -159,7 +159,8 @@ golden-update: $(BINS)
 
 DEB_PACKAGES := build-essential pkg-config re2c libyaml-dev libev-dev \
 	libwolfssl-dev libc-ares-dev libmnl-dev libnftables-dev libseccomp-dev \
-	clang libclang-rt-14-dev curl git python3 valgrind openssl nodejs
+	clang libclang-rt-14-dev curl git python3 valgrind openssl nodejs \
+	iproute2 nftables iptables util-linux passwd procps
 
 deps:
 	$(Q)missing=$$(dpkg-query -W -f='$${Package} $${Status}\n' $(DEB_PACKAGES) 2>/dev/null | \
@@ -218,9 +219,10 @@ bench: bench-deps
 	$(Q)$(MAKE) --no-print-directory SAN= all build/libboundary.a $(BENCH_BINS)
 	$(Q)for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 	$(Q)bash tests/bench/proxy/run.sh
+	$(Q)bash tests/bench/jail/run.sh
 
 # The decision benchmark alone (no peers needed).
-.PHONY: bench-decide bench-proxy bench-deps
+.PHONY: bench-decide bench-proxy bench-jail bench-deps
 bench-decide:
 	$(Q)$(MAKE) --no-print-directory SAN= all build/libboundary.a $(BENCH_BINS)
 	$(Q)for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
@@ -228,6 +230,11 @@ bench-decide:
 bench-proxy: bench-deps
 	$(Q)$(MAKE) --no-print-directory SAN= all
 	$(Q)bash tests/bench/proxy/run.sh
+
+# The jail's start-up and a client inside it vs --proxy-only.
+bench-jail: bench-deps
+	$(Q)$(MAKE) --no-print-directory SAN= all
+	$(Q)bash tests/bench/jail/run.sh
 
 # Peers for the side-by-side proxy benchmark.
 BENCH_PACKAGES := nginx-light squid-openssl tinyproxy wrk openssl libwolfssl-dev

@@ -76,6 +76,7 @@ compiler_compile(const struct compile_opts *o, struct compile_out *out)
 	memset(&d, 0, sizeof(d));
 	memset(&cfg, 0, sizeof(cfg));
 	d.out = o->diag ? o->diag : stderr;
+	d.progname = o->progname;
 	d.werror = o->werror;
 	d.disabled = o->wno;
 

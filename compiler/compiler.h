@@ -20,6 +20,8 @@ struct compile_opts {
 	int werror;			/* --Werror */
 	unsigned wno;			/* bit (1 << enum diag_warning): --Wno-X */
 	FILE *diag;			/* diagnostics; NULL = stderr */
+	const char *progname;		/* prefix of positionless ones; NULL =
+					   "boundary-compile" */
 };
 
 struct compile_out {

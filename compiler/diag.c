@@ -90,7 +90,8 @@ emit(struct diag *d, struct srcpos pos, const char *kind, const char *suffix,
 	FILE *out = d->out != NULL ? d->out : stderr;
 
 	if (pos.src == NULL || pos.line == 0)
-		fprintf(out, "boundary-compile: %s: ", kind);
+		fprintf(out, "%s: %s: ", d->progname != NULL ? d->progname :
+		    "boundary-compile", kind);
 	else
 		fprintf(out, "%s:%u:%u: %s: ", pos.src->name, pos.line,
 		    pos.col, kind);

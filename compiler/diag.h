@@ -39,6 +39,7 @@ enum diag_warning {
 
 struct diag {
 	FILE *out;
+	const char *progname;	/* NULL: "boundary-compile" */
 	int werror;		/* warnings count as errors */
 	unsigned disabled;	/* bit (1 << enum diag_warning): suppressed */
 	unsigned nerrors, nwarnings;

@@ -61,6 +61,7 @@ struct ca_state {
 	int ca_rsa_ok;
 	ecc_key leaf_key;
 	int leaf_key_ok;
+	int leaf_ready;		/* leaf_setup done (ca_prepare_leaf) */
 	unsigned char leaf_key_der[LEAF_KEY_DER_MAX];
 	size_t leaf_key_len;
 	unsigned char *cert_der;
@@ -841,9 +842,27 @@ cache_setup(struct ca_state *st, uint32_t cap)
 	return 0;
 }
 
+int
+ca_prepare_leaf(struct ca *ca, char *err, size_t errlen)
+{
+	struct ca_state *st = ca->st;
+
+	if (st->leaf_ready)
+		return 0;
+	if (st->leaf_key_ok) {
+		/* a failed attempt before: start over */
+		wc_ecc_free(&st->leaf_key);
+		st->leaf_key_ok = 0;
+	}
+	if (leaf_setup(st, err, errlen) == -1)
+		return -1;
+	st->leaf_ready = 1;
+	return 0;
+}
+
 static int
 ca_open_cap(struct ca *ca, const char *dir, int ephemeral, uint32_t cap,
-    char *err, size_t errlen)
+    int defer_leaf, char *err, size_t errlen)
 {
 	struct ca_state *st;
 	char why[PATH_MAX + 64];
@@ -889,7 +908,7 @@ ca_open_cap(struct ca *ca, const char *dir, int ephemeral, uint32_t cap,
 		snprintf(st->cert_file, sizeof(st->cert_file), "%s/%s", dir,
 		    CA_CERT_NAME);
 	}
-	if (leaf_setup(st, err, errlen) == -1)
+	if (!defer_leaf && ca_prepare_leaf(ca, err, errlen) == -1)
 		goto fail;
 	if (cache_setup(st, cap) == -1) {
 		errf(err, errlen, "out of memory");
@@ -905,7 +924,14 @@ int
 ca_open(struct ca *ca, const char *dir, int ephemeral, char *err,
     size_t errlen)
 {
-	return ca_open_cap(ca, dir, ephemeral, LEAF_CACHE_SIZE, err, errlen);
+	return ca_open_cap(ca, dir, ephemeral, LEAF_CACHE_SIZE, 0, err, errlen);
+}
+
+int
+ca_open_deferred(struct ca *ca, const char *dir, int ephemeral, char *err,
+    size_t errlen)
+{
+	return ca_open_cap(ca, dir, ephemeral, LEAF_CACHE_SIZE, 1, err, errlen);
 }
 
 int
@@ -1147,6 +1173,11 @@ ca_leaf(struct ca *ca, struct view host)
 
 	if (st == NULL || host_canon(host, canon, &clen, ip, &iplen) == -1)
 		return NULL;
+	if (!st->leaf_ready) {
+		char why[256];
+		if (ca_prepare_leaf(ca, why, sizeof(why)) == -1)
+			return NULL;
+	}
 	h = host_hash(canon, clen);
 	for (i = st->buckets[h & (st->nbuckets - 1)]; i != NIL;
 	    i = st->entries[i].hnext) {

@@ -65,6 +65,15 @@ int ca_open(struct ca *ca, const char *dir, int ephemeral, char *err,
     size_t errlen) __attribute__((warn_unused_result));
 
 /*
+ * The same without the process's leaf key (a key generation, the bulk of
+ * ca_open's time): ca_prepare_leaf makes it, or the first ca_leaf().
+ */
+int ca_open_deferred(struct ca *ca, const char *dir, int ephemeral,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+int ca_prepare_leaf(struct ca *ca, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/*
  * Writes the CA certificate (PEM, mode 0644) to <path>, atomically (a
  * temporary file in the same directory, then rename).  Returns 0 or -1 with
  * errno set.  The private key is never written by this function.

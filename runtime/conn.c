@@ -26,8 +26,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
+
+/* <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h> */
+#ifndef SO_ORIGINAL_DST
+#define SO_ORIGINAL_DST 80
+#endif
+#ifndef IP6T_SO_ORIGINAL_DST
+#define IP6T_SO_ORIGINAL_DST 80
+#endif
 
 #include "../runtime/bt_format.h"
 #include "hello.h"
@@ -261,6 +274,38 @@ buf_put(struct buf *b, const void *p, size_t n)
 	memcpy(buf_tail(b), p, n);
 	b->len += n;
 	return 0;
+}
+
+/* Appends a string literal. */
+#define buf_lit(b, s) buf_put((b), (s), sizeof(s) - 1)
+
+static int
+buf_view(struct buf *b, struct view v)
+{
+	return buf_put(b, v.p, v.n);
+}
+
+/*
+ * Writes the decimal digits of <v> backwards, ending at <end>; returns
+ * where they start.  <end> needs 20 bytes of room before it.
+ */
+static char *
+fmt_u64(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+/* Appends <v> in decimal (heads are built without printf: hot path). */
+static int
+buf_u64(struct buf *b, uint64_t v)
+{
+	char tmp[20], *s = fmt_u64(tmp + sizeof(tmp), v);
+
+	return buf_put(b, s, (size_t)(tmp + sizeof(tmp) - s));
 }
 
 /* Appends "name: value\r\n" (cheaper than a printf per header). */
@@ -498,6 +543,82 @@ up_release(struct conn *c)
 	ep_close(c, e);
 }
 
+/* ---- the connection pool (STYLE rule 15) ------------------------------- */
+
+/*
+ * MAX_CONNS connection objects in one anonymous mapping made at start-up.
+ * Slots are handed out from a free list (most recently freed first) or,
+ * when it is empty, from the never-used part, so only the pages of as many
+ * connections as were ever open at once are touched: resident memory
+ * follows the peak, not MAX_CONNS.
+ */
+int
+conn_pool_init(struct proxy *px)
+{
+	void *p = mmap(NULL, MAX_CONNS * sizeof(struct conn),
+	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+	    -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	px->pool = p;
+	px->pool_used = 0;
+	px->pool_free = NULL;
+#ifdef __SANITIZE_ADDRESS__
+	ASAN_POISON_MEMORY_REGION(p, MAX_CONNS * sizeof(struct conn));
+#endif
+	return 0;
+}
+
+void
+conn_pool_free(struct proxy *px)
+{
+	if (px->pool == NULL)
+		return;
+#ifdef __SANITIZE_ADDRESS__
+	ASAN_UNPOISON_MEMORY_REGION(px->pool, MAX_CONNS * sizeof(struct conn));
+#endif
+	munmap(px->pool, MAX_CONNS * sizeof(struct conn));
+	px->pool = NULL;
+	px->pool_free = NULL;
+	px->pool_used = 0;
+}
+
+/* A zeroed connection object, or NULL when all MAX_CONNS are in use. */
+static struct conn *
+conn_get(struct proxy *px)
+{
+	struct conn *c;
+
+	if ((c = px->pool_free) != NULL) {
+#ifdef __SANITIZE_ADDRESS__
+		ASAN_UNPOISON_MEMORY_REGION(c, sizeof(*c));
+#endif
+		px->pool_free = c->next;
+	} else if (px->pool != NULL && px->pool_used < MAX_CONNS) {
+		c = &px->pool[px->pool_used++];
+#ifdef __SANITIZE_ADDRESS__
+		ASAN_UNPOISON_MEMORY_REGION(c, sizeof(*c));
+#endif
+	} else
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+/* Gives <c> back; a use after this is caught by ASan in SAN=1 builds. */
+static void
+conn_put(struct proxy *px, struct conn *c)
+{
+	c->next = px->pool_free;
+	px->pool_free = c;
+#ifdef __SANITIZE_ADDRESS__
+	/* the link stays readable: it is the free list */
+	ASAN_POISON_MEMORY_REGION((char *)c + sizeof(c->px) + sizeof(c->next),
+	    sizeof(*c) - sizeof(c->px) - sizeof(c->next));
+#endif
+}
+
 /* ---- teardown -------------------------------------------------------- */
 
 void
@@ -540,7 +661,7 @@ conn_reap(struct proxy *px)
 	while ((c = px->dead) != NULL) {
 		px->dead = c->next;
 		work_detach(c);
-		free(c);
+		conn_put(px, c);
 	}
 }
 
@@ -592,26 +713,51 @@ scheme(const struct conn *c)
 	return c->https ? "https" : "http";
 }
 
-/* The URL of the request as audited: scheme://host[:port]/path?query. */
+/* Appends <n> bytes of <p> to out[*at..cap), cut at the end of the room. */
+static void
+url_put(char *out, size_t cap, size_t *at, const char *p, size_t n)
+{
+	if (n > cap - *at)
+		n = cap - *at;
+	memcpy(out + *at, p, n);
+	*at += n;
+}
+
+/*
+ * The URL of the request as audited: scheme://host[:port]/path?query, cut
+ * to <cap> - 1 bytes and NUL-terminated.  Returns its length.
+ */
 static size_t
 request_url(const struct conn *c, char *out, size_t cap)
 {
 	int dflt = c->port == 0 || c->port == (c->https ? 443 : 80);
-	int n;
+	char num[20], *s;
+	size_t at = 0;
 
-	n = snprintf(out, cap, "%s://%.*s", scheme(c), (int)c->host_len,
-	    c->host);
-	if (!dflt && n >= 0 && (size_t)n < cap)
-		n += snprintf(out + n, cap - (size_t)n, ":%u", c->port);
-	if (n >= 0 && (size_t)n < cap)
-		n += snprintf(out + n, cap - (size_t)n, "%.*s", (int)c->path_len,
-		    c->path_len ? c->path : "/");
-	if (c->has_query && n >= 0 && (size_t)n < cap)
-		n += snprintf(out + n, cap - (size_t)n, "?%.*s",
-		    (int)c->query.n, c->query.p);
-	if (n < 0)
+	if (cap == 0)
 		return 0;
-	return (size_t)n < cap ? (size_t)n : cap - 1;
+	cap--;
+
+	if (c->https)
+		url_put(out, cap, &at, "https://", 8);
+	else
+		url_put(out, cap, &at, "http://", 7);
+	url_put(out, cap, &at, c->host, c->host_len);
+	if (!dflt) {
+		s = fmt_u64(num + sizeof(num), c->port);
+		url_put(out, cap, &at, ":", 1);
+		url_put(out, cap, &at, s, (size_t)(num + sizeof(num) - s));
+	}
+	if (c->path_len > 0)
+		url_put(out, cap, &at, c->path, c->path_len);
+	else
+		url_put(out, cap, &at, "/", 1);
+	if (c->has_query) {
+		url_put(out, cap, &at, "?", 1);
+		url_put(out, cap, &at, c->query.p, c->query.n);
+	}
+	out[at] = '\0';
+	return at;
 }
 
 /* One audit record for the request being decided (STYLE rule 27). */
@@ -895,11 +1041,14 @@ handle_request(struct conn *c)
 	}
 	c->path_len = (size_t)n;
 	if (c->port == 0)
-		c->port = c->in_tunnel ? c->tunnel_port : c->https ? 443 : 80;
+		c->port = c->in_tunnel ? c->tunnel_port : c->orig_port ?
+		    c->orig_port : c->https ? 443 : 80;
 
 	/* the host decided is the host dialled: all names must agree */
 	if ((q->form == HTTP_FORM_ABSOLUTE && q->host.n > 0 &&
 	    !same_host(q->host, c->host, c->host_len)) ||
+	    (q->form == HTTP_FORM_ORIGIN && !c->in_tunnel && c->orig_port &&
+	    c->port != c->orig_port) ||
 	    (c->in_tunnel && (c->host_len != c->tunnel_host_len ||
 	    memcmp(c->host, c->tunnel_host, c->host_len) != 0 ||
 	    c->port != c->tunnel_port)) ||
@@ -1082,6 +1231,10 @@ step_dial(struct conn *c)
 		return 1;
 	}
 	if (c->https) {
+		if (proxy_warm(c->px, c->up_err, sizeof(c->up_err)) == -1) {
+			reply_error(c, 502, "upstream_tls", "%s", c->up_err);
+			return 1;
+		}
 		c->up.tls = tls_client_new(c->px->cli_ctx, c->up.fd,
 		    view_make(c->host, c->host_len));
 		if (c->up.tls == NULL) {
@@ -1121,12 +1274,39 @@ step_up_tls(struct conn *c)
 	return 1;
 }
 
+/*
+ * Whether the Connection fields of a head may name fields beyond the fixed
+ * hop-by-hop set.  "Connection: keep-alive", what most peers send, names
+ * only one of them: then no field needs the scan of the whole head that
+ * http_conn_lists() does (once per forwarded field).
+ */
 static int
-header_dropped(const struct conn *c, const struct http_hdr *h)
+conn_names_fields(const struct http_hdr *hdrs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (view_case_eq(hdrs[i].name, VIEW_LIT("Connection")) &&
+		    !view_case_eq(hdrs[i].value, VIEW_LIT("keep-alive")))
+			return 1;
+	return 0;
+}
+
+/* <conn_named>: conn_names_fields() of the head <h> is in. */
+static int
+hop_field(const struct http_hdr *hdrs, size_t n, const struct http_hdr *h,
+    int conn_named)
+{
+	return http_is_hop_by_hop(h->name) ||
+	    (conn_named && http_conn_lists(hdrs, n, h->name));
+}
+
+static int
+header_dropped(const struct conn *c, const struct http_hdr *h, int conn_named)
 {
 	if (view_case_eq(h->name, VIEW_LIT("Host")) ||
 	    view_case_eq(h->name, VIEW_LIT("Content-Length")) ||
-	    http_hdr_is_hop(c->hdrs, c->nhdrs, h->name))
+	    hop_field(c->hdrs, c->nhdrs, h, conn_named))
 		return 1;
 	/* session-correlation headers are ours to set, never the client's */
 	return h->name.n >= 26 && strncasecmp(h->name.p,
@@ -1160,34 +1340,41 @@ build_request_head(struct conn *c)
 	struct buf *b = &c->uout;
 	int dflt = c->port == (c->https ? 443 : 80);
 	size_t i;
+	int conn_named;
 
-	if (buf_printf(b, "%.*s %.*s%s%.*s HTTP/1.1\r\nHost: %.*s",
-	    (int)c->req.method.n, c->req.method.p, (int)c->path_len, c->path,
-	    c->has_query ? "?" : "", c->has_query ? (int)c->query.n : 0,
-	    c->has_query ? c->query.p : "", (int)c->host_len, c->host) == -1)
+	if (buf_view(b, c->req.method) == -1 || buf_lit(b, " ") == -1 ||
+	    buf_put(b, c->path, c->path_len) == -1 ||
+	    (c->has_query && (buf_lit(b, "?") == -1 ||
+	    buf_view(b, c->query) == -1)) ||
+	    buf_lit(b, " HTTP/1.1\r\nHost: ") == -1 ||
+	    buf_put(b, c->host, c->host_len) == -1)
 		return -1;
-	if (!dflt && buf_printf(b, ":%u", c->port) == -1)
+	if (!dflt && (buf_lit(b, ":") == -1 || buf_u64(b, c->port) == -1))
 		return -1;
-	if (buf_put(b, "\r\n", 2) == -1)
+	if (buf_lit(b, "\r\n") == -1)
 		return -1;
+	conn_named = conn_names_fields(c->hdrs, c->nhdrs);
 	for (i = 0; i < c->nhdrs; i++) {
 		const struct http_hdr *h = &c->hdrs[i];
-		if (header_dropped(c, h))
+		if (header_dropped(c, h, conn_named))
 			continue;
 		if (buf_header(b, h) == -1)
 			return -1;
 	}
 	if (c->req.content_length >= 0 &&
-	    buf_printf(b, "Content-Length: %lld\r\n",
-	    (long long)c->req.content_length) == -1)
+	    (buf_lit(b, "Content-Length: ") == -1 ||
+	    buf_u64(b, (uint64_t)c->req.content_length) == -1 ||
+	    buf_lit(b, "\r\n") == -1))
 		return -1;
 	if (c->req_body == HTTP_BODY_CHUNKED &&
-	    buf_printf(b, "Transfer-Encoding: chunked\r\n") == -1)
+	    buf_lit(b, "Transfer-Encoding: chunked\r\n") == -1)
 		return -1;
-	if (inject_session(c) && buf_printf(b,
-	    "X-Coder-Agent-Firewall-Session-Id: %s\r\n"
-	    "X-Coder-Agent-Firewall-Sequence-Number: %llu\r\n",
-	    c->px->cfg.session_id, (unsigned long long)c->seq) == -1)
+	if (inject_session(c) &&
+	    (buf_lit(b, "X-Coder-Agent-Firewall-Session-Id: ") == -1 ||
+	    buf_put(b, c->px->cfg.session_id,
+	    strlen(c->px->cfg.session_id)) == -1 ||
+	    buf_lit(b, "\r\nX-Coder-Agent-Firewall-Sequence-Number: ") == -1 ||
+	    buf_u64(b, c->seq) == -1 || buf_lit(b, "\r\n") == -1))
 		return -1;
 	if (c->req.upgrade) {
 		const struct http_hdr *u = http_hdr_find(c->hdrs, c->nhdrs,
@@ -1264,14 +1451,18 @@ build_response_head(struct conn *c)
 {
 	struct buf *b = &c->cout;
 	size_t i;
+	int conn_named;
 
-	if (buf_printf(b, "HTTP/1.1 %d %.*s\r\n", c->resp.status,
-	    (int)c->resp.reason.n, c->resp.reason.p) == -1)
+	if (buf_lit(b, "HTTP/1.1 ") == -1 ||
+	    buf_u64(b, (uint64_t)c->resp.status) == -1 ||
+	    buf_lit(b, " ") == -1 || buf_view(b, c->resp.reason) == -1 ||
+	    buf_lit(b, "\r\n") == -1)
 		return -1;
+	conn_named = conn_names_fields(c->rhdrs, c->nrhdrs);
 	for (i = 0; i < c->nrhdrs; i++) {
 		const struct http_hdr *h = &c->rhdrs[i];
 		if (view_case_eq(h->name, VIEW_LIT("Content-Length")) ||
-		    http_hdr_is_hop(c->rhdrs, c->nrhdrs, h->name))
+		    hop_field(c->rhdrs, c->nrhdrs, h, conn_named))
 			continue;
 		if (buf_header(b, h) == -1)
 			return -1;
@@ -1286,14 +1477,18 @@ build_response_head(struct conn *c)
 	}
 	if (c->resp.status >= 100 && c->resp.status < 200)
 		return buf_put(b, "\r\n", 2);
-	if (c->resp.content_length >= 0)
-		buf_printf(b, "Content-Length: %lld\r\n",
-		    (long long)c->resp.content_length);
-	else if (c->resp_body == HTTP_BODY_CHUNKED && !c->dechunk)
-		buf_printf(b, "Transfer-Encoding: chunked\r\n");
-	if (!c->keep_alive || c->resp_body == HTTP_BODY_CLOSE)
-		buf_printf(b, "Connection: close\r\n");
-	return buf_put(b, "\r\n", 2);
+	if (c->resp.content_length >= 0) {
+		if (buf_lit(b, "Content-Length: ") == -1 ||
+		    buf_u64(b, (uint64_t)c->resp.content_length) == -1 ||
+		    buf_lit(b, "\r\n") == -1)
+			return -1;
+	} else if (c->resp_body == HTTP_BODY_CHUNKED && !c->dechunk &&
+	    buf_lit(b, "Transfer-Encoding: chunked\r\n") == -1)
+		return -1;
+	if ((!c->keep_alive || c->resp_body == HTTP_BODY_CLOSE) &&
+	    buf_lit(b, "Connection: close\r\n") == -1)
+		return -1;
+	return buf_lit(b, "\r\n");
 }
 
 /* Parses the response head in uin; 1 progress, 0 need more, -1 failed. */
@@ -1613,6 +1808,11 @@ step_sniff(struct conn *c)
 			conn_close(c, "no certificate for this host");
 			return -1;
 		}
+		if (proxy_warm(c->px, c->up_err, sizeof(c->up_err)) == -1) {
+			log_error("%s", c->up_err);
+			conn_close(c, "TLS set-up failed");
+			return -1;
+		}
 		t = tls_server_new(c->px->srv_ctx, c->cl.fd, fallback);
 		if (t == NULL) {
 			conn_close(c, "TLS set-up failed");
@@ -1924,6 +2124,49 @@ conn_shutdown_idle(struct conn *c)
 		conn_close(c, "shutting down");
 }
 
+/*
+ * The port a redirected client dialled: the original destination that
+ * conntrack kept for an nftables redirect, when it differs from the
+ * address the connection reached.  0 for an ordinary connection (no
+ * conntrack entry, or one without address translation).
+ */
+static uint16_t
+original_port(int fd)
+{
+	struct sockaddr_storage od, me;
+	socklen_t olen = sizeof(od), mlen = sizeof(me);
+	const struct sockaddr_in *o4 = (const struct sockaddr_in *)(void *)&od,
+	    *m4 = (const struct sockaddr_in *)(void *)&me;
+	const struct sockaddr_in6 *o6 = (const struct sockaddr_in6 *)(void *)&od,
+	    *m6 = (const struct sockaddr_in6 *)(void *)&me;
+
+	memset(&od, 0, sizeof(od));
+	if (getsockname(fd, (struct sockaddr *)&me, &mlen) == -1)
+		return 0;
+	if (me.ss_family == AF_INET) {
+		olen = sizeof(*o4);
+		if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &od, &olen) == -1 ||
+		    od.ss_family != AF_INET)
+			return 0;
+		if (o4->sin_port == m4->sin_port &&
+		    o4->sin_addr.s_addr == m4->sin_addr.s_addr)
+			return 0;
+		return ntohs(o4->sin_port);
+	}
+	if (me.ss_family == AF_INET6) {
+		olen = sizeof(*o6);
+		if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &od,
+		    &olen) == -1 || od.ss_family != AF_INET6)
+			return 0;
+		if (o6->sin6_port == m6->sin6_port &&
+		    memcmp(&o6->sin6_addr, &m6->sin6_addr,
+		    sizeof(o6->sin6_addr)) == 0)
+			return 0;
+		return ntohs(o6->sin6_port);
+	}
+	return 0;
+}
+
 void
 conn_accept(struct proxy *px, int fd)
 {
@@ -1936,9 +2179,11 @@ conn_accept(struct proxy *px, int fd)
 		close(fd);
 		return;
 	}
-	c = calloc(1, sizeof(*c));
+	c = conn_get(px);
 	if (c == NULL) {
-		log_warn("out of memory: refusing a client");
+		/* closed connections not yet reaped hold their slots */
+		log_warn("connection limit (%d) reached: refusing a client",
+		    MAX_CONNS);
 		close(fd);
 		return;
 	}
@@ -1948,6 +2193,7 @@ conn_accept(struct proxy *px, int fd)
 	c->st = CONN_ST_SNIFF;
 	c->cl.fd = fd;
 	c->up.fd = -1;
+	c->orig_port = original_port(fd);
 	ev_init(&c->cl.io, io_cb);
 	c->cl.io.data = c;
 	ev_init(&c->up.io, io_cb);

@@ -525,17 +525,27 @@ http_resp_keep_alive(const struct http_resp *resp)
 int
 http_is_hop_by_hop(struct view name)
 {
-	static const char *const hop[] = {
-		"connection", "keep-alive", "proxy-connection",
-		"proxy-authorization", "proxy-authenticate", "te", "trailer",
-		"transfer-encoding", "upgrade"
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-		if (name_is(name, hop[i]))
-			return 1;
-	return 0;
+	/* by length first: called for every forwarded field */
+	switch (name.n) {
+	case 2:
+		return view_case_eq(name, VIEW_LIT("te"));
+	case 7:
+		return view_case_eq(name, VIEW_LIT("trailer")) ||
+		    view_case_eq(name, VIEW_LIT("upgrade"));
+	case 10:
+		return view_case_eq(name, VIEW_LIT("connection")) ||
+		    view_case_eq(name, VIEW_LIT("keep-alive"));
+	case 16:
+		return view_case_eq(name, VIEW_LIT("proxy-connection"));
+	case 17:
+		return view_case_eq(name, VIEW_LIT("transfer-encoding"));
+	case 18:
+		return view_case_eq(name, VIEW_LIT("proxy-authenticate"));
+	case 19:
+		return view_case_eq(name, VIEW_LIT("proxy-authorization"));
+	default:
+		return 0;
+	}
 }
 
 struct lookup {
@@ -564,7 +574,7 @@ http_conn_lists(const struct http_hdr *hdrs, size_t n, struct view name)
 	if (name.n == 0)
 		return 0;
 	for (i = 0; i < n && !l.found; i++)
-		if (name_is(hdrs[i].name, "connection"))
+		if (view_case_eq(hdrs[i].name, VIEW_LIT("connection")))
 			(void)list_each(hdrs[i].value, lookup_element, &l);
 	return l.found;
 }

@@ -67,6 +67,7 @@
 
 /* Proxy connections (runtime/conn.c, runtime/proxy.c). */
 #define MAX_CONNS 32768      /* client connections served at once */
+#define MAX_LISTEN_FDS 4     /* listening sockets of one proxy (IPv4, IPv6, ...) */
 #define MAX_WORK_AREAS 2048  /* connections busy at once (~280 KiB each) */
 #define CONN_IO_BUF 16384    /* bytes per body relay buffer */
 #define CONN_HEAD_OUT (MAX_REQ_HEAD + 4096) /* a rebuilt head, with room */
@@ -90,4 +91,23 @@
 #define RESOLVE_TRIES 3      /* c-ares tries per server */
 #define RESOLVE_SOCK_RCVBUF (1 << 20) /* c-ares UDP receive buffer (capped by net.core.rmem_max) */
 #define MAX_CONNECT_TO 64    /* --connect-to entries */
+
+/* ---- Jail DNS server (runtime/dns.c) ------------------------------------ */
+#define DNS_MAX_SOCKS 8      /* sockets handed to one DNS server */
+#define DNS_MAX_QUERY 512    /* largest query accepted (UDP datagram or TCP message) */
+#define DNS_UDP_MAX 512      /* UDP reply size without EDNS (RFC 1035) */
+#define DNS_EDNS_MAX 4096    /* UDP reply size relayed at most (EDNS clients) */
+#define DNS_TCP_MAX_MSG 65535 /* one TCP DNS message (2-byte length prefix) */
+#define DNS_UDP_BURST 64     /* datagrams served (TCP clients accepted) per wakeup */
+#define MAX_DNS_TCP 64       /* TCP DNS connections served at once */
+#define DNS_TCP_TIMEOUT 10.0 /* seconds a TCP DNS client may stay silent or stalled */
+#define DNS_FWD_MAX_INFLIGHT 256 /* forwarded queries in flight (--use-real-dns) */
+#define DNS_FWD_MAX_SOCKS 16 /* sockets c-ares may open per forwarding channel */
+#define DNS_FWD_TRY_MS 1500  /* c-ares per-try timeout when forwarding, doubled per round */
+#define DNS_FWD_TRIES 2      /* c-ares tries per upstream server when forwarding */
+/* ---- end of jail DNS server --------------------------------------------- */
+
+/* jail mode: the proxy's TLS set-up waits this long after start (seconds) */
+#define WARM_DELAY 0.05
+
 #endif

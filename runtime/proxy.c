@@ -66,7 +66,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	for (i = 0; i < 64; i++) {
-		fd = accept4(px->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
@@ -89,20 +89,20 @@ grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /* Stops accepting; idle clients go now, busy ones get the grace period. */
-static void
-stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+void
+proxy_stop(struct proxy *px)
 {
-	struct proxy *px = w->data;
+	struct ev_loop *loop = px->loop;
 	struct conn *c, *next;
+	size_t i;
 
-	(void)revents;
 	if (px->stopping) {
 		grace_cb(loop, &px->grace, 0);
 		return;
 	}
-	log_info("signal %d: shutting down", w->signum);
 	px->stopping = 1;
-	ev_io_stop(loop, &px->accept_io);
+	for (i = 0; i < px->nlfd; i++)
+		ev_io_stop(loop, &px->accept_io[i]);
 	for (c = px->live; c != NULL; c = next) {
 		next = c->next;
 		conn_shutdown_idle(c);
@@ -113,6 +113,18 @@ stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	ev_timer_set(&px->grace, SHUTDOWN_GRACE, 0);
 	ev_timer_start(loop, &px->grace);
+}
+
+static void
+stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct proxy *px = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (!px->stopping)
+		log_info("signal %d: shutting down", w->signum);
+	proxy_stop(px);
 }
 
 /* SIGHUP: re-reads the policy; on failure the current one stays. */
@@ -153,11 +165,15 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 static ev_prepare prep;
 
+static int proxy_warm_once(struct proxy *);
+static void warm_cb(struct ev_loop *, ev_timer *, int);
+
 int
 proxy_init(struct proxy *px, const struct proxy_cfg *cfg, char *err,
     size_t errlen)
 {
 	char why[512];
+	size_t i;
 
 	memset(px, 0, sizeof(*px));
 	px->cfg = *cfg;
@@ -170,15 +186,32 @@ proxy_init(struct proxy *px, const struct proxy_cfg *cfg, char *err,
 		px->cfg.idle_timeout = TIMEOUT_IDLE;
 	if (px->cfg.io_timeout <= 0)
 		px->cfg.io_timeout = TIMEOUT_IO;
-	px->lfd = -1;
+	/* the inherited listeners are ours from here on, even on failure */
+	if (cfg->listen_fd != -1)
+		px->lfd[px->nlfd++] = cfg->listen_fd;
+	for (i = 0; i < cfg->nlisten; i++) {
+		if (cfg->listen_fds[i] == -1)
+			continue;
+		if (px->nlfd == MAX_LISTEN_FDS) {
+			snprintf(err, errlen, "more than %d listening sockets",
+			    MAX_LISTEN_FDS);
+			goto fail;
+		}
+		px->lfd[px->nlfd++] = cfg->listen_fds[i];
+	}
+	if (conn_pool_init(px) == -1) {
+		snprintf(err, errlen, "cannot map the connection pool: %s",
+		    strerror(errno));
+		goto fail;
+	}
 	px->loop = ev_default_loop(EVFLAG_AUTO);
 	if (px->loop == NULL) {
 		snprintf(err, errlen, "cannot create the event loop");
-		return -1;
+		goto fail;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (ca_open(&px->ca, cfg->ca_dir, cfg->ephemeral_ca, why,
-	    sizeof(why)) == -1) {
+	if ((cfg->defer_warm ? ca_open_deferred : ca_open)(&px->ca, cfg->ca_dir,
+	    cfg->ephemeral_ca, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "CA: %s", why);
 		goto fail;
 	}
@@ -189,16 +222,8 @@ proxy_init(struct proxy *px, const struct proxy_cfg *cfg, char *err,
 		    cfg->ca_cert_out, strerror(errno));
 		goto fail;
 	}
-	px->srv_ctx = tls_server_ctx_new(&px->ca);
-	if (px->srv_ctx == NULL) {
-		snprintf(err, errlen, "cannot set up client-facing TLS");
+	if (!cfg->defer_warm && proxy_warm(px, err, errlen) == -1)
 		goto fail;
-	}
-	px->cli_ctx = tls_client_ctx_new(cfg->upstream_ca, why, sizeof(why));
-	if (px->cli_ctx == NULL) {
-		snprintf(err, errlen, "upstream TLS: %s", why);
-		goto fail;
-	}
 	if (resolve_init(&px->res, px->loop, cfg->dns_servers, why,
 	    sizeof(why)) == -1) {
 		snprintf(err, errlen, "resolver: %s", why);
@@ -206,17 +231,18 @@ proxy_init(struct proxy *px, const struct proxy_cfg *cfg, char *err,
 	}
 	px->res_open = 1;
 	upool_init(&px->upool, px->loop);
-	if (cfg->listen_fd != -1)
-		px->lfd = cfg->listen_fd;
-	else {
-		px->lfd = listen_on(cfg->listen_addr ? cfg->listen_addr :
+	if (px->nlfd == 0 && !cfg->defer_listen) {
+		px->lfd[0] = listen_on(cfg->listen_addr ? cfg->listen_addr :
 		    "127.0.0.1", cfg->port, err, errlen);
-		if (px->lfd == -1)
+		if (px->lfd[0] == -1)
 			goto fail;
+		px->nlfd = 1;
 	}
-	ev_io_init(&px->accept_io, accept_cb, px->lfd, EV_READ);
-	px->accept_io.data = px;
-	ev_io_start(px->loop, &px->accept_io);
+	for (i = 0; i < px->nlfd; i++) {
+		ev_io_init(&px->accept_io[i], accept_cb, px->lfd[i], EV_READ);
+		px->accept_io[i].data = px;
+		ev_io_start(px->loop, &px->accept_io[i]);
+	}
 	ev_signal_init(&px->sigint, stop_cb, SIGINT);
 	px->sigint.data = px;
 	ev_signal_start(px->loop, &px->sigint);
@@ -228,6 +254,10 @@ proxy_init(struct proxy *px, const struct proxy_cfg *cfg, char *err,
 	ev_signal_start(px->loop, &px->sighup);
 	ev_init(&px->grace, grace_cb);
 	px->grace.data = px;
+	ev_timer_init(&px->warm, warm_cb, WARM_DELAY, 0);
+	px->warm.data = px;
+	if (cfg->defer_warm)
+		ev_timer_start(px->loop, &px->warm);
 	ev_prepare_init(&prep, prepare_cb);
 	prep.data = px;
 	ev_prepare_start(px->loop, &prep);
@@ -235,6 +265,87 @@ proxy_init(struct proxy *px, const struct proxy_cfg *cfg, char *err,
  fail:
 	proxy_close(px);
 	return -1;
+}
+
+
+int
+proxy_warm(struct proxy *px, char *err, size_t errlen)
+{
+	if (px->srv_ctx != NULL && px->cli_ctx != NULL)
+		return 0;
+	if (px->warm_failed) {
+		snprintf(err, errlen, "TLS is not available: %.400s", px->warm_err);
+		return -1;
+	}
+	if (proxy_warm_once(px) == 0)
+		return 0;
+	snprintf(err, errlen, "%.400s", px->warm_err);
+	return -1;
+}
+
+/* proxy_warm's work, once; a failure is remembered in px->warm_err. */
+static int
+proxy_warm_once(struct proxy *px)
+{
+	char why[400];
+	char *err = px->warm_err;
+	size_t errlen = sizeof(px->warm_err);
+
+	ev_timer_stop(px->loop, &px->warm);
+	px->warm_failed = 1;
+	if (ca_prepare_leaf(&px->ca, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "CA: %s", why);
+		return -1;
+	}
+	px->srv_ctx = tls_server_ctx_new(&px->ca);
+	if (px->srv_ctx == NULL) {
+		snprintf(err, errlen, "cannot set up client-facing TLS");
+		return -1;
+	}
+	px->cli_ctx = tls_client_ctx_new(px->cfg.upstream_ca, why, sizeof(why));
+	if (px->cli_ctx == NULL) {
+		snprintf(err, errlen, "upstream TLS: %s", why);
+		return -1;
+	}
+	px->warm_failed = 0;
+	return 0;
+}
+
+/* cfg.defer_warm: warm up once the command has run WARM_DELAY seconds. */
+static void
+warm_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct proxy *px = w->data;
+	char err[600];
+
+	(void)loop;
+	(void)revents;
+	if (proxy_warm(px, err, sizeof(err)) == -1)
+		log_error("%s", err);
+}
+
+int
+proxy_listen(struct proxy *px, const int *fds, size_t n, char *err,
+    size_t errlen)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		if (px->nlfd == MAX_LISTEN_FDS) {
+			snprintf(err, errlen, "more than %d listening sockets",
+			    MAX_LISTEN_FDS);
+			close(fds[i]);
+			ret = -1;
+			continue;
+		}
+		px->lfd[px->nlfd] = fds[i];
+		ev_io_init(&px->accept_io[px->nlfd], accept_cb, fds[i], EV_READ);
+		px->accept_io[px->nlfd].data = px;
+		ev_io_start(px->loop, &px->accept_io[px->nlfd]);
+		px->nlfd++;
+	}
+	return ret;
 }
 
 void
@@ -246,24 +357,29 @@ proxy_run(struct proxy *px)
 void
 proxy_close(struct proxy *px)
 {
+	size_t i;
+
 	while (px->live != NULL)
 		conn_close(px->live, "proxy closing");
 	conn_reap(px);
 	conn_free_work(px);
+	conn_pool_free(px);
 	if (px->upool.loop != NULL)
 		upool_close(&px->upool);
 	if (px->loop != NULL) {
-		ev_io_stop(px->loop, &px->accept_io);
+		for (i = 0; i < px->nlfd; i++)
+			ev_io_stop(px->loop, &px->accept_io[i]);
 		ev_signal_stop(px->loop, &px->sigint);
 		ev_signal_stop(px->loop, &px->sigterm);
 		ev_signal_stop(px->loop, &px->sighup);
 		ev_timer_stop(px->loop, &px->grace);
+		ev_timer_stop(px->loop, &px->warm);
 		ev_prepare_stop(px->loop, &prep);
 	}
-	if (px->lfd != -1) {
-		close(px->lfd);
-		px->lfd = -1;
-	}
+	for (i = 0; i < px->nlfd; i++)
+		if (px->lfd[i] != -1)
+			close(px->lfd[i]);
+	px->nlfd = 0;
 	if (px->res_open) {
 		resolve_close(&px->res);
 		px->res_open = 0;

@@ -28,6 +28,20 @@ struct proxy_cfg {
 	const char *listen_addr;	/* numeric address, default 127.0.0.1 */
 	uint16_t port;
 	int listen_fd;			/* or an inherited listener; -1 */
+	/*
+	 * More inherited listeners (the jail hands over an IPv4 and an IPv6
+	 * one).  proxy_init takes over listen_fd and these (proxy_close
+	 * closes them); with none of them it listens on listen_addr:port.
+	 */
+	int listen_fds[MAX_LISTEN_FDS];
+	size_t nlisten;
+	int defer_listen;		/* none yet: proxy_listen() hands them over */
+	/*
+	 * Leave the leaf key generation and the loading of the upstream
+	 * trust store (most of proxy_init's time) to proxy_warm(), so the
+	 * jail's command can start meanwhile.
+	 */
+	int defer_warm;
 	const struct bt *bt;		/* borrowed */
 	const struct connect_to *connect_to;
 	size_t nconnect_to;
@@ -119,6 +133,13 @@ struct conn {
 	int https;			/* client side is TLS */
 	char sni[MAX_HOST_LEN + 1];
 	size_t sni_len;
+	/*
+	 * Transparent connection (the jail's nftables redirected it here):
+	 * the port the client dialled, from SO_ORIGINAL_DST; 0 otherwise.
+	 * It is the default port of direct TLS and of origin-form requests,
+	 * and an explicit port must agree with it.
+	 */
+	uint16_t orig_port;
 
 	/*
 	 * Buffers and per-request arrays live in a work area that a
@@ -183,10 +204,14 @@ struct conn {
 struct proxy {
 	struct ev_loop *loop;
 	struct proxy_cfg cfg;
-	int lfd;
-	ev_io accept_io;
+	int lfd[MAX_LISTEN_FDS];	/* listening sockets, nlfd of them */
+	size_t nlfd;
+	ev_io accept_io[MAX_LISTEN_FDS];
 	ev_signal sigint, sigterm, sighup;
 	ev_timer grace;
+	ev_timer warm;			/* cfg.defer_warm: proxy_warm() soon */
+	int warm_failed;
+	char warm_err[600];
 	int stopping;
 	struct ca ca;
 	int ca_open;
@@ -194,6 +219,9 @@ struct proxy {
 	struct resolver res;
 	int res_open;
 	struct upool upool;		/* idle upstream connections */
+	struct conn *pool;		/* MAX_CONNS slots (conn_pool_init) */
+	size_t pool_used;		/* slots ever handed out */
+	struct conn *pool_free;		/* slots given back */
 	struct conn *live;		/* every connection being served */
 	struct conn *dead;		/* closed, freed by conn_reap() */
 	struct conn_work *free_work;	/* work areas not in use */
@@ -208,6 +236,25 @@ int proxy_init(struct proxy *, const struct proxy_cfg *, char *err,
 /* Runs the loop until SIGINT/SIGTERM and the grace period are over. */
 void proxy_run(struct proxy *);
 void proxy_close(struct proxy *);
+/*
+ * The rest of proxy_init under cfg.defer_warm: the process's leaf key and
+ * the TLS contexts (upstream trust store).  Idempotent; runs by itself
+ * WARM_DELAY after proxy_init or at the first TLS connection, whichever
+ * comes first (a command that ends at once never pays for it).
+ */
+int proxy_warm(struct proxy *, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/*
+ * With cfg.defer_listen: serves <fds> (<n> listening sockets; takes
+ * ownership of them, also on failure).
+ */
+int proxy_listen(struct proxy *, const int *fds, size_t n, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+/*
+ * Begins the shutdown proxy_run ends with (what SIGTERM does): called a
+ * second time, it ends the grace period at once.
+ */
+void proxy_stop(struct proxy *);
 
 /* conn.c */
 void conn_accept(struct proxy *, int fd);
@@ -215,6 +262,12 @@ void conn_accept(struct proxy *, int fd);
 void conn_close(struct conn *c, const char *why);
 /* Frees the connections closed since the last call. */
 void conn_reap(struct proxy *);
+/*
+ * The pool of MAX_CONNS connection objects: one mapping, made by
+ * proxy_init (returns 0, or -1 with errno), unmapped by proxy_close.
+ */
+int conn_pool_init(struct proxy *) __attribute__((warn_unused_result));
+void conn_pool_free(struct proxy *);
 /* Frees the unused work areas (at exit). */
 void conn_free_work(struct proxy *);
 /* At shutdown: closes <c> now if it is between requests. */

@@ -126,6 +126,26 @@ if [ -x "$b" ]; then
 	check "an inject target without domain= is refused" sh -c \
 	    "test $? -eq 125 && grep -q 'needs domain=' '$tmp/out'"
 
+	# the jail: set-up failures say what is missing and what to do
+	if unshare -Ur sh -c 'echo 0 >/proc/sys/user/max_user_namespaces' 2>/dev/null; then
+		unshare -Ur sh -c "echo 0 >/proc/sys/user/max_user_namespaces; HOME=$tmp '$b' -- true" >"$tmp/out" 2>&1
+		check "no user namespaces: exit 125, suggests landjail" sh -c \
+		    "test $? -eq 125 && grep -q 'use --jail-type landjail' '$tmp/out'"
+	else
+		n=$((n + 1))
+		echo "ok $n # SKIP cannot make a user namespace to test in"
+	fi
+	if id nobody >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+		chmod 711 "$tmp" && mkdir -p "$tmp/nobody" && chown nobody "$tmp/nobody"
+		setpriv --reuid nobody --regid nogroup --clear-groups env HOME="$tmp/nobody" \
+		    "$b" --no-user-namespace -- true >"$tmp/out" 2>&1
+		check "--no-user-namespace without capabilities: exit 125, names them" sh -c \
+		    "test $? -eq 125 && grep -q 'needs CAP_SYS_ADMIN and CAP_NET_ADMIN' '$tmp/out'"
+	fi
+	HOME=$tmp "$b" --listen 0.0.0.0 --jail-type landjail -- true >"$tmp/out" 2>&1
+	check "landjail refuses a non-loopback --listen" sh -c \
+	    "test $? -eq 125 && grep -q 'needs a loopback --listen' '$tmp/out'"
+
 	# SIGHUP reloads the policy file; a broken one leaves the old in force
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"$bc" --allow "domain=a.test" -o "$tmp/hup.bpol"

@@ -41,6 +41,7 @@ stage no-alloc sh tests/nmcheck.sh "$BUILD"
 	cat "$tmp/noalloc.err"
 stage counting-allocator "$BUILD/tests/noalloc" "$tmp/noalloc.bpol" tests/noalloc.requests
 stage integration env BUILD="$BUILD" bash tests/integration/run.sh
+stage jail env BUILD="$BUILD" bash tests/jail/run.sh
 for r in "$BUILD"/replay/fuzz_*; do
 	[ -x "$r" ] || continue
 	t=${r##*/fuzz_}

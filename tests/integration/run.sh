@@ -180,6 +180,7 @@ parse_case() {
 	local line key val
 	C_desc=""
 	C_needs=""
+	C_requires=()
 	C_allow=()
 	C_args=()
 	C_run=""
@@ -210,6 +211,7 @@ parse_case() {
 		val=${val#"${val%%[! 	]*}"}
 		case $key in
 		needs) C_needs="$C_needs $val" ;;
+		requires) C_requires+=("$val") ;;
 		allow) C_allow+=("$val") ;;
 		proxy-arg) C_args+=("$val") ;;
 		run) C_run="$C_run$val"$'\n' ;;
@@ -239,6 +241,10 @@ subst() {
 	s=${s//@PROXY_URL@/http:\/\/127.0.0.1:$proxy_port}
 	s=${s//@CA@/$client_ca}
 	s=${s//@TEST_CA@/$tmp/pki/ca.pem}
+	s=${s//@TEST_PKI@/$tmp/pki}
+	s=${s//@BOUNDARY@/$BOUNDARY}
+	s=${s//@SERVERS@/$SERVERS}
+	s=${s//@AUDIT@/$cdir/audit.jsonl}
 	s=${s//@CLIENTS@/$CLIENTS}
 	s=${s//@TOOLS@/$TOOLS}
 	s=${s//@PY@/$PY}
@@ -271,6 +277,12 @@ run_case() {
 	for tool in $C_needs; do
 		if ! command -v "$tool" >/dev/null; then
 			result_skip "$name" "$tool missing"
+			return
+		fi
+	done
+	for t in "${C_requires[@]}"; do
+		if ! sh -c "$(subst "$t")" >/dev/null 2>&1; then
+			result_skip "$name" "requires: '$t' failed"
 			return
 		fi
 	done
@@ -414,6 +426,8 @@ run_case() {
 	diag "origin log" "$cdir/origin.log" 10
 }
 
+# set per case by run_case (subst, used by requires: before, needs them)
+cdir=$tmp/cases proxy_port=0 client_ca=
 for f in "${cases[@]}"; do
 	run_case "$f"
 done

@@ -9,6 +9,9 @@
 # BENCH_THREADS (wrk threads and tlsload processes, default 1),
 # BENCH_IDLE_CONNS (default 10000), BENCH_FIRST_N (default 200),
 # BENCH_ROUNDS (plain HTTP rounds, the best one is reported; default 2),
+# BENCH_BASELINE (another boundary binary, e.g. an earlier build: it runs
+# as one more target in the same plain HTTP rounds, row "baseline"),
+# BENCH_SYSCALLS=0 skips the system call count (needs strace),
 # BENCH_KEEP=1 keeps the temporary directory.
 #
 # Everything listens on 127.0.0.1 on ports that are free at run time.  The
@@ -108,8 +111,10 @@ cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$tmp/tlsload" \
 	"$here/tlsload.c" $(pkg-config --cflags --libs wolfssl 2>/dev/null || echo -lwolfssl)
 TL=$tmp/tlsload
 
-read -r P_NGX P_NGXTLS P_NGXTLS1 P_BND P_SQUID P_TP P_BND2 \
-	<<<"$("$TL" freeport 7 | tr '\n' ' ')"
+read -r P_NGX P_NGXTLS P_NGXTLS1 P_BND P_SQUID P_TP P_BND2 P_BASE P_SC \
+	<<<"$("$TL" freeport 9 | tr '\n' ' ')"
+BASELINE=${BENCH_BASELINE:-}
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || die "BENCH_BASELINE=$BASELINE is not executable"
 
 # ---- test CA and the origin's certificate ----------------------------------------
 
@@ -202,25 +207,35 @@ wait_port "$P_NGXTLS1" "$ngx_pid" nginx || die "nginx (TLS) failed"
 
 # ---- boundary ---------------------------------------------------------------------
 
-# start_boundary PORT NAME: starts boundary --proxy-only, sets bnd_pid.
+# start_boundary PORT NAME [BINARY [WRAPPER...]]: starts BINARY (default
+# $BOUNDARY) --proxy-only, under WRAPPER (e.g. strace) if given; sets
+# bnd_pid (the wrapper's, if any).
 start_boundary() {
-	mkdir -p "$tmp/$2/xdg"
-	XDG_CONFIG_HOME=$tmp/$2/xdg "$BOUNDARY" --proxy-only --proxy-port "$1" \
+	local port=$1 name=$2 bin=${3:-$BOUNDARY}
+	shift $(($# < 3 ? $# : 3))
+	mkdir -p "$tmp/$name/xdg"
+	XDG_CONFIG_HOME=$tmp/$name/xdg "$@" "$bin" --proxy-only \
+		--proxy-port "$port" \
 		--allow 'domain=bench.test' --allow 'domain=*.bench.test' \
 		--connect-to "bench.test:80:127.0.0.1:$P_NGX" \
 		--connect-to ":443:127.0.0.1:$P_NGXTLS" \
 		--connect-to ":8443:127.0.0.1:$P_NGXTLS1" \
 		--upstream-ca "$tmp/ca.pem" --ephemeral-ca \
-		--audit-file "$tmp/$2/audit.jsonl" \
-		>"$tmp/$2/stdout.log" 2>"$tmp/$2/stderr.log" &
+		--audit-file "$tmp/$name/audit.jsonl" \
+		>"$tmp/$name/stdout.log" 2>"$tmp/$name/stderr.log" &
 	bnd_pid=$!
 	pids+=("$bnd_pid")
-	wait_port "$1" "$bnd_pid" "$2" || { tail -5 "$tmp/$2/stderr.log" >&2; die "boundary failed to start"; }
+	wait_port "$port" "$bnd_pid" "$name" || { tail -5 "$tmp/$name/stderr.log" >&2; die "boundary failed to start"; }
 }
 start_boundary "$P_BND" boundary
 b_pid=$bnd_pid
 BCA=$tmp/boundary/xdg/coder_boundary/ca-cert.pem
 [ -s "$BCA" ] || die "boundary wrote no CA certificate at $BCA"
+base_pid=
+if [ -n "$BASELINE" ]; then
+	start_boundary "$P_BASE" baseline "$BASELINE"
+	base_pid=$bnd_pid
+fi
 
 # ---- squid ------------------------------------------------------------------------
 
@@ -329,14 +344,15 @@ run_wrk() {
 		-H 'Host: bench.test' "http://127.0.0.1:$port/x" >/dev/null 2>&1 || true
 	sleep 0.5
 	if [ "$name" = boundary ]; then a0=$(wc -l <"$tmp/boundary/audit.jsonl"); fi
+	if [ "$name" = baseline ]; then a0=$(wc -l <"$tmp/baseline/audit.jsonl"); fi
 	c0=$(cpu_ticks "$pid")
 	BENCH_URL=$url wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency \
 		-s "$here/absolute.lua" -H 'Host: bench.test' \
 		"http://127.0.0.1:$port/x" >"$out" 2>&1 || true
 	c1=$(cpu_ticks "$pid")
-	if [ "$name" = boundary ]; then
+	if [ "$name" = boundary ] || [ "$name" = baseline ]; then
 		sleep 0.5
-		a1=$(wc -l <"$tmp/boundary/audit.jsonl")
+		a1=$(wc -l <"$tmp/$name/audit.jsonl")
 	fi
 	line=$(grep '^RESULT' "$out" || echo "RESULT reqs=0 rps=0 error=wrk_failed")
 	ROUNDS[$name]="${ROUNDS[$name]:+${ROUNDS[$name]}, }$(kv rps "$line")"
@@ -352,6 +368,7 @@ run_wrk() {
 for round in $(seq "$ROUNDS_N"); do
 	run_wrk direct "$P_NGX" "" "$ngx_pid"
 	run_wrk boundary "$P_BND" "http://bench.test/x" "$b_pid"
+	[ -n "$base_pid" ] && run_wrk baseline "$P_BASE" "http://bench.test/x" "$base_pid"
 	[ "$have_squid" = 1 ] && run_wrk squid "$P_SQUID" "http://bench.test/x" "$sq_pid"
 	[ "$have_tp" = 1 ] && run_wrk tinyproxy "$P_TP" "http://bench.test/x" "$tp_pid"
 done
@@ -388,6 +405,34 @@ M=$("$TL" idle -p "$P_BND2" -P "$bnd_pid" -n "$IDLE_N" -h bench.test \
 m_alive=yes; kill -0 "$bnd_pid" 2>/dev/null || m_alive=DIED
 m_limit=$(grep -c 'connection limit' "$tmp/boundary-idle/stderr.log" || true)
 
+# ---- system calls per request --------------------------------------------------------
+
+# A fresh boundary under strace -c -f for its whole life: one wrk run, then
+# SIGTERM; requests = its audit records.  Unlike requests/s this does not
+# depend on what else the machine runs (strace slows boundary down, so
+# batching per loop iteration is that of a loaded proxy).
+SC=
+if [ "${BENCH_SYSCALLS:-1}" = 1 ] && command -v strace >/dev/null; then
+	say "system calls per request (strace -c, 3 s of wrk)"
+	start_boundary "$P_SC" boundary-strace "$BOUNDARY" strace -c -f -o "$tmp/strace.txt"
+	sc_pid=$bnd_pid
+	wrk -t"$THREADS" -c"$CONNS" -d3s -s "$here/absolute.lua" -H 'Host: bench.test' \
+		"http://127.0.0.1:$P_SC/x" >/dev/null 2>&1 || true
+	kill -TERM "$(pgrep -P "$sc_pid" | head -1)" 2>/dev/null || true
+	wait "$sc_pid" 2>/dev/null || true
+	n=$(wc -l <"$tmp/boundary-strace/audit.jsonl")
+	SC=$(awk -v n="$n" '
+		/^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+/ { c[$NF] = $4 }
+		END {
+			if (n == 0) { print "error=no_requests"; exit }
+			printf "requests=%d", n
+			split("sendto recvfrom write epoll_wait epoll_ctl", k, " ")
+			for (i = 1; i <= 5; i++)
+				printf " %s=%.3f", k[i], c[k[i]] / n
+			printf " total=%.3f\n", c["total"] / n
+		}' "$tmp/strace.txt" 2>/dev/null || echo error=strace)
+fi
+
 # ---- report ---------------------------------------------------------------------------
 
 fmt_ms() { awk -v u="$1" 'BEGIN { if (u == "") print "-"; else printf "%.3f", u / 1000 }'; }
@@ -410,8 +455,9 @@ echo "### Plain HTTP keep-alive (wrk, absolute-form through the proxies)"
 echo
 echo "| target | requests/s | vs direct | p50 ms | p99 ms | non-2xx | socket errors | proxy CPU µs/request | allowed/denied check | alive after |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
-for name in direct boundary squid tinyproxy; do
+for name in direct boundary baseline squid tinyproxy; do
 	line=${R[$name]:-}
+	[ "$name" = baseline ] && [ -z "$BASELINE" ] && continue
 	if [ -z "$line" ]; then
 		echo "| $name | not run | | | | | | | | |"
 		continue
@@ -424,13 +470,14 @@ for name in direct boundary squid tinyproxy; do
 		cpu=$(awk -v t="${CPU[$name]}" -v hz="$hz" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "-" }')
 	fi
 	label=$name; [ "$name" = boundary ] && label="boundary (audit on)"
+	[ "$name" = baseline ] && label="baseline: $BASELINE (audit on)"
 	echo "| $label | $rps | $(ratio "$rps" "$d_rps") | $(fmt_ms "$(kv p50_us "$line")") | $(fmt_ms "$(kv p99_us "$line")") | $(kv non2xx "$line") | $errs | $cpu | ${CHECK[$name]:-} | ${ALIVE[$name]} |"
 done
 echo
 echo "allowed/denied check: status of one request to http://bench.test/x and one to http://other.test/x before the runs (expected 200/403)."
 [ "$have_tp" = 1 ] && echo "tinyproxy closes the client connection after every response without announcing it (no keep-alive to clients), which wrk counts as a read error; those requests did complete."
 echo
-echo "requests/s of every round (the best one is in the table): $(for n in direct boundary squid tinyproxy; do [ -n "${ROUNDS[$n]:-}" ] && printf '%s %s; ' "$n" "${ROUNDS[$n]}"; done)"
+echo "requests/s of every round (the best one is in the table): $(for n in direct boundary baseline squid tinyproxy; do [ -n "${ROUNDS[$n]:-}" ] && printf '%s %s; ' "$n" "${ROUNDS[$n]}"; done)"
 echo
 echo "boundary audit records written during its reported run (warm-up excluded): ${AUDIT[boundary]} for $(kv reqs "${R[boundary]}") completed requests (requests still in flight when wrk stops are audited but not counted by wrk)."
 echo
@@ -472,6 +519,14 @@ extra_ms=$(fmt_ms "$(kv extra_total_us "$H_first1")")
 extra_ms_pool=$(fmt_ms "$(kv extra_total_us "$H_first")")
 kib=$(kv kib_per_idle_after_request "$M"); [ -n "$kib" ] || kib=-
 held=$(kv held_after_request "$M")
+if [ -n "$SC" ]; then
+	echo "### System calls per plain keep-alive request (strace -c -f, fresh boundary, $CONNS connections)"
+	echo
+	echo "| requests | sendto | recvfrom | write (audit) | epoll_wait | epoll_ctl | all calls, start-up included |"
+	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "| $(kv requests "$SC") | $(kv sendto "$SC") | $(kv recvfrom "$SC") | $(kv write "$SC") | $(kv epoll_wait "$SC") | $(kv epoll_ctl "$SC") | $(kv total "$SC") |"
+	echo
+fi
 echo "### Targets"
 echo
 echo "| target | goal | measured | met |"

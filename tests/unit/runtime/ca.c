@@ -504,7 +504,7 @@ test_lru(void)
 	unsigned long before;
 	int r;
 
-	r = ca_open_cap(&ca, NULL, 1, 3, err, sizeof(err));
+	r = ca_open_cap(&ca, NULL, 1, 3, 0, err, sizeof(err));
 	is_int(r, 0, "CA with a 3-entry cache");
 	if (r != 0)
 		return;
@@ -547,6 +547,41 @@ test_lru(void)
 	ca_close(&ca);
 }
 
+/* ca_open_deferred: no leaf key until asked; the first ca_leaf makes it. */
+static void
+test_deferred_leaf_key(void)
+{
+	struct ca ca;
+	struct view v;
+	const struct leaf *l, *l2;
+	char err[512];
+	int r;
+
+	r = ca_open_deferred(&ca, NULL, 1, err, sizeof(err));
+	is_int(r, 0, "deferred ephemeral CA");
+	if (r != 0)
+		return;
+	ok(!ca.st->leaf_ready, "no leaf key yet");
+	l = ca_leaf(&ca, VIEW_LIT("lazy.example"));
+	ok(l != NULL && ca.st->leaf_ready, "the first leaf makes the key");
+	ca_cert_der(&ca, &v);
+	ok(l != NULL && verifies((const unsigned char *)v.p, v.n, l->cert_der,
+	    l->cert_len), "and verifies against the CA");
+	ca_close(&ca);
+
+	r = ca_open_deferred(&ca, NULL, 1, err, sizeof(err));
+	is_int(r, 0, "deferred again");
+	if (r != 0)
+		return;
+	is_int(ca_prepare_leaf(&ca, err, sizeof(err)), 0, "ca_prepare_leaf");
+	ok(ca.st->leaf_ready, "key made");
+	is_int(ca_prepare_leaf(&ca, err, sizeof(err)), 0, "idempotent");
+	l = ca_leaf(&ca, VIEW_LIT("a.example"));
+	l2 = l != NULL ? ca_leaf(&ca, VIEW_LIT("b.example")) : NULL;
+	ok(l2 != NULL, "leaves minted after ca_prepare_leaf");
+	ca_close(&ca);
+}
+
 void
 test_runtime__ca_c(void)
 {
@@ -572,6 +607,7 @@ test_runtime__ca_c(void)
 	test_persistent();
 	test_rsa();
 	test_ephemeral_and_leaves();
+	test_deferred_leaf_key();
 	test_lru();
 
 	wolfSSL_Cleanup();
