@@ -520,7 +520,8 @@ path_dfa(struct builder *b, const uint32_t *rl, uint32_t n)
 				t->pst[firstst + i].acc =
 				    intern_list(b, acc[i], accn[i]);
 		GROW(b, t->pdfas, t->npdfas, t->cappdfas);
-		t->pdfas[t->npdfas++] = (struct bt_pdfa){ firstst, nst, n, 0 };
+		t->pdfas[t->npdfas++] = (struct bt_pdfa){ .start = firstst,
+		    .nstates = nst, .nlocal = n };
 	}
 	if (t->npst >= BT_DEAD)
 		too_large(b, "the path automata");

@@ -137,11 +137,12 @@ dump_xhosts(FILE *f, const struct bt *bt)
 	if (l == NULL)
 		return -1;
 	for (i = 0; i < bt->nxhosts; i++) {
-		const struct bt_xhost *x = &bt->xhosts[i];
-		if (x->str == BT_NONE)
+		const struct bt_xslot *x = &bt->xhosts[i];
+		uint32_t off = x->str, hdr, len;
+
+		if (bt->xtags[i] == BT_TAG_EMPTY)
 			continue;
-		uint32_t off = BT_XSTR_OFF(x->str), hdr;
-		uint32_t len = bt_cstr(bt->strings + off, &hdr);
+		len = bt_cstr(bt->strings + off, &hdr);
 
 		l[n].s = view_make(bt->strings + off + hdr, len);
 		l[n++].to = x->acc;

@@ -36,16 +36,16 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 
 static const char *const sec_names[BT_SEC_COUNT] = {
 	"strings", "rules", "methods", "masks", "method lists", "exact hosts",
-	"host states",
-	"host edges",
-	"path states", "path edges", "path automata", "candidate sets", "lists",
+	"exact host tags", "host states", "host edges", "host edge tags",
+	"path states", "path edges", "path edge tags", "path automata",
+	"candidate sets", "lists",
 };
 
 static const size_t sec_elem[BT_SEC_COUNT] = {
 	1, sizeof(struct bt_rule), sizeof(struct bt_method), sizeof(uint32_t),
-	sizeof(uint32_t), sizeof(struct bt_xhost), sizeof(struct bt_state), sizeof(struct bt_edge),
-	sizeof(struct bt_state),
-	sizeof(struct bt_edge), sizeof(struct bt_pdfa), sizeof(struct bt_cset),
+	sizeof(uint32_t), sizeof(struct bt_xslot), 1, sizeof(struct bt_state),
+	sizeof(struct bt_edge), 1, sizeof(struct bt_state),
+	sizeof(struct bt_edge), 1, sizeof(struct bt_pdfa), sizeof(struct bt_cset),
 	sizeof(uint32_t),
 };
 
@@ -91,16 +91,19 @@ check_sections(struct bt *bt, char *err, size_t errlen)
 	bt->nmasks = count[BT_SEC_MASKS];
 	bt->mlists = (const uint32_t *)(const void *)at[BT_SEC_MLISTS];
 	bt->nmlists = count[BT_SEC_MLISTS];
-	bt->xhosts = (const struct bt_xhost *)(const void *)at[BT_SEC_XHOSTS];
+	bt->xhosts = (const struct bt_xslot *)(const void *)at[BT_SEC_XHOSTS];
 	bt->nxhosts = count[BT_SEC_XHOSTS];
+	bt->xtags = at[BT_SEC_XTAGS];
 	bt->hstates = (const struct bt_state *)(const void *)at[BT_SEC_HSTATES];
 	bt->nhstates = count[BT_SEC_HSTATES];
 	bt->hedges = (const struct bt_edge *)(const void *)at[BT_SEC_HEDGES];
 	bt->nhedges = count[BT_SEC_HEDGES];
+	bt->htags = at[BT_SEC_HTAGS];
 	bt->pstates = (const struct bt_state *)(const void *)at[BT_SEC_PSTATES];
 	bt->npstates = count[BT_SEC_PSTATES];
 	bt->pedges = (const struct bt_edge *)(const void *)at[BT_SEC_PEDGES];
 	bt->npedges = count[BT_SEC_PEDGES];
+	bt->ptags = at[BT_SEC_PTAGS];
 	bt->pdfas = (const struct bt_pdfa *)(const void *)at[BT_SEC_PDFAS];
 	bt->npdfas = count[BT_SEC_PDFAS];
 	bt->csets = (const struct bt_cset *)(const void *)at[BT_SEC_CSETS];
@@ -177,67 +180,61 @@ list_ok(const struct bt *bt, uint32_t ref, uint32_t limit, uint32_t *count)
 	return 1;
 }
 
-static int
-is_pow2(uint32_t n)
-{
-	return n != 0 && (n & (n - 1)) == 0;
-}
-
-/* Index of the path DFA that owns path state <s> (ranges are sorted). */
+/* Distance of slot <i> from slot <home> in a table of <n>, wrapping. */
 static uint32_t
-pdfa_of(const struct bt *bt, uint32_t s)
+xdist(uint32_t i, uint32_t home, uint32_t n)
 {
-	uint32_t lo = 0, hi = bt->npdfas;
-
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (bt->pdfas[mid].start <= s)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
+	return i >= home ? i - home : i + n - home;
 }
 
 /*
- * Checks one edge hash table: every occupied slot names valid states and a
- * valid label, and sits within <max_probe> slots of its home slot, so a
- * lookup bounded by max_probe finds every edge.
+ * Checks one edge hash table and its tags (bt_format.h): every occupied
+ * slot names states in [lo, hi) and a valid label, has the tag of its hash
+ * and true distance from home, at most <max_probe> (which must be exact),
+ * in Robin Hood order; empty slots are zero but for from.
  */
 static int
-check_edges(const struct bt *bt, const struct bt_edge *ed, uint32_t n,
-    uint32_t nstates, uint32_t max_probe, int path, const char *what,
-    char *err, size_t errlen)
+check_edges(const struct bt *bt, const struct bt_edge *ed, const uint8_t *tags,
+    uint32_t n, uint32_t lo, uint32_t hi, uint32_t max_probe,
+    const char *what, char *err, size_t errlen)
 {
 	uint32_t i, longest = 0;
 
-	if (!is_pow2(n))
-		return fail(err, errlen, "%s: table size %u is not a power of two",
-		    what, n);
-	if (max_probe >= n)
+	if (n == 0)
+		return fail(err, errlen, "%s: empty table", what);
+	if (max_probe >= n || max_probe > BT_MAX_PROBE)
 		return fail(err, errlen, "%s: probe bound %u out of range", what,
 		    max_probe);
 	for (i = 0; i < n; i++) {
 		const struct bt_edge *e = &ed[i];
-		uint32_t home, dist;
+		uint8_t tag = tags[i], prev = tags[i == 0 ? n - 1 : i - 1];
+		uint32_t hash, dist;
 
-		if (e->from == BT_NONE)
+		if (tag == BT_TAG_EMPTY || e->from == BT_NONE) {
+			if (tag != BT_TAG_EMPTY || e->from != BT_NONE ||
+			    e->to != 0 || e->str != 0)
+				return fail(err, errlen,
+				    "%s: empty slot %u is not zero", what, i);
 			continue;
-		if (e->from >= nstates || e->to >= nstates)
+		}
+		if (e->from < lo || e->from >= hi || e->to < lo || e->to >= hi)
 			return fail(err, errlen, "%s: slot %u names a state out of range",
 			    what, i);
 		if (!str_ok(bt, BT_EDGE_OFF(e), BT_EDGE_LEN(e)))
 			return fail(err, errlen, "%s: slot %u label out of range",
 			    what, i);
-		if (path && pdfa_of(bt, e->from) != pdfa_of(bt, e->to))
-			return fail(err, errlen,
-			    "%s: slot %u leaves its path automaton", what, i);
-		home = bt_slot(bt_hash_label(bt->strings + BT_EDGE_OFF(e),
-		    BT_EDGE_LEN(e)), e->from) & (n - 1);
-		dist = (i - home) & (n - 1);
+		hash = bt_edge_hash(bt_hash_label(bt->strings + BT_EDGE_OFF(e),
+		    BT_EDGE_LEN(e)), e->from);
+		dist = xdist(i, bt_home(hash, n), n);
 		if (dist > max_probe)
 			return fail(err, errlen,
 			    "%s: slot %u is beyond the probe bound", what, i);
+		if (tag != BT_TAG(dist, hash))
+			return fail(err, errlen, "%s: slot %u: wrong tag", what, i);
+		if (dist > 0 && (prev == BT_TAG_EMPTY ||
+		    BT_TAG_DIST(prev) + 1 < dist))
+			return fail(err, errlen,
+			    "%s: slot %u is out of Robin Hood order", what, i);
 		if (dist > longest)
 			longest = dist;
 	}
@@ -256,16 +253,11 @@ def_ok(uint32_t def, uint32_t lo, uint32_t hi)
 	return t == BT_DEAD || (t >= lo && t < hi);
 }
 
-static uint32_t
-xdist(uint32_t i, uint32_t home, uint32_t n)
-{
-	return i >= home ? i - home : i + n - home;
-}
-
 /*
- * The exact-host table: every entry names a valid host string whose hash it
- * carries, a valid acceptance, and sits within the probe bound, which must
- * be exact.
+ * The exact-host table: a tag per slot; every entry names a valid host
+ * string, whose hash gives the tag, and a valid acceptance, and sits at
+ * its tag's distance from home, within the probe bound (which must be
+ * exact), in Robin Hood order; empty slots are zero but for str.
  */
 static int
 check_xhosts(const struct bt *bt, uint32_t max_probe, char *err,
@@ -275,31 +267,43 @@ check_xhosts(const struct bt *bt, uint32_t max_probe, char *err,
 
 	if (n == 0)
 		return fail(err, errlen, "exact hosts: empty table");
-	if (max_probe >= n || max_probe > BT_XMAX_PROBE)
+	if (bt->hdr->sec[BT_SEC_XTAGS].size != n)
+		return fail(err, errlen, "exact hosts: %u tags for %u slots",
+		    bt->hdr->sec[BT_SEC_XTAGS].size, n);
+	if (max_probe >= n || max_probe > BT_MAX_PROBE)
 		return fail(err, errlen, "exact hosts: probe bound out of range");
 	for (i = 0; i < n; i++) {
-		const struct bt_xhost *x = &bt->xhosts[i];
+		const struct bt_xslot *x = &bt->xhosts[i];
+		uint8_t tag = bt->xtags[i];
+		uint8_t prev = bt->xtags[i == 0 ? n - 1 : i - 1];
 		struct view h;
-		uint32_t d;
+		uint32_t d, hash;
 
-		if (x->str == BT_NONE)
+		if (tag == BT_TAG_EMPTY) {
+			if (x->str != BT_NONE || x->acc != 0)
+				return fail(err, errlen,
+				    "exact host %u: empty slot not zero", i);
 			continue;
-		if (!cstr_ok(bt, BT_XSTR_OFF(x->str)))
+		}
+		if (!cstr_ok(bt, x->str))
 			return fail(err, errlen, "exact host %u out of range", i);
-		h = cstr(bt, BT_XSTR_OFF(x->str));
-		if (h.n == 0 || h.n > MAX_HOST_LEN ||
-		    bt_hash32(h.p, h.n) != x->hash)
+		h = cstr(bt, x->str);
+		if (h.n == 0 || h.n > MAX_HOST_LEN)
 			return fail(err, errlen, "exact host %u: bad key", i);
 		if (x->acc == BT_NONE || !hacc_ok(bt, x->acc))
 			return fail(err, errlen,
 			    "exact host %u: acceptance out of range", i);
-		d = xdist(i, bt_home(x->hash, n), n);
-		if (d != BT_XSTR_DIST(x->str))
-			return fail(err, errlen,
-			    "exact host %u: wrong probe distance", i);
+		hash = bt_hash32(h.p, h.n);
+		d = xdist(i, bt_home(hash, n), n);
 		if (d > max_probe)
 			return fail(err, errlen,
 			    "exact host %u is beyond the probe bound", i);
+		if (tag != BT_TAG(d, hash))
+			return fail(err, errlen, "exact host %u: wrong tag", i);
+		if (d > 0 && (prev == BT_TAG_EMPTY ||
+		    BT_TAG_DIST(prev) + 1 < d))
+			return fail(err, errlen,
+			    "exact host %u is out of Robin Hood order", i);
 		if (d > longest)
 			longest = d;
 	}
@@ -313,7 +317,7 @@ static int
 validate(struct bt *bt, char *err, size_t errlen)
 {
 	const struct bt_header *h = bt->hdr;
-	uint32_t i, j;
+	uint32_t i, j, longest;
 
 	if (bt->nrules != h->nrules)
 		return fail(err, errlen, "rule count %u does not match the rules "
@@ -362,7 +366,7 @@ validate(struct bt *bt, char *err, size_t errlen)
 	for (i = 0; i < bt->npdfas; i++) {
 		const struct bt_pdfa *d = &bt->pdfas[i];
 		if (d->start != j || d->nstates == 0 ||
-		    d->nstates > bt->npstates - j || d->reserved != 0)
+		    d->nstates > bt->npstates - j)
 			return fail(err, errlen, "path automaton %u out of range", i);
 		j += d->nstates;
 	}
@@ -405,12 +409,39 @@ validate(struct bt *bt, char *err, size_t errlen)
 		return -1;
 	if (h->universal != BT_NONE && h->universal >= bt->ncsets)
 		return fail(err, errlen, "universal set out of range");
-	if (check_edges(bt, bt->hedges, bt->nhedges, bt->nhstates,
-	    h->hedge_max_probe, 0, "host edges", err, errlen) == -1)
+	if (h->sec[BT_SEC_HTAGS].size != bt->nhedges ||
+	    h->sec[BT_SEC_PTAGS].size != bt->npedges)
+		return fail(err, errlen, "edge tags do not match the edges");
+	if (check_edges(bt, bt->hedges, bt->htags, bt->nhedges, 0,
+	    bt->nhstates, h->hedge_max_probe, "host edges", err, errlen) == -1)
 		return -1;
-	if (check_edges(bt, bt->pedges, bt->npedges, bt->npstates,
-	    h->pedge_max_probe, 1, "path edges", err, errlen) == -1)
-		return -1;
+	/* path edges: one table per path automaton, in order, covering all */
+	j = 0;
+	longest = 0;
+	for (i = 0; i < bt->npdfas; i++) {
+		const struct bt_pdfa *d = &bt->pdfas[i];
+		char what[48];
+		if (d->eoff != j || d->en == 0 || d->en > bt->npedges - j)
+			return fail(err, errlen,
+			    "path automaton %u: edge table out of range", i);
+		snprintf(what, sizeof(what), "path edges of automaton %u", i);
+		if (check_edges(bt, bt->pedges + d->eoff, bt->ptags + d->eoff,
+		    d->en, d->start, d->start + d->nstates, d->max_probe, what,
+		    err, errlen) == -1)
+			return -1;
+		if (d->max_probe > longest)
+			longest = d->max_probe;
+		j += d->en;
+	}
+	if (bt->npdfas == 0 ? bt->npedges != 1 ||
+	    bt->pedges[0].from != BT_NONE || bt->pedges[0].to != 0 ||
+	    bt->pedges[0].str != 0 || bt->ptags[0] != BT_TAG_EMPTY :
+	    j != bt->npedges)
+		return fail(err, errlen, "path edges: tables do not cover the "
+		    "section");
+	if (h->pedge_max_probe != longest)
+		return fail(err, errlen, "path edges: probe bound %u is not the "
+		    "longest probe %u", h->pedge_max_probe, longest);
 	bt->xmax_probe = h->xhost_max_probe;
 	bt->hmax_probe = h->hedge_max_probe;
 	bt->pmax_probe = h->pedge_max_probe;
@@ -586,24 +617,89 @@ bt_rule_text(const struct bt *bt, uint32_t i, char *buf, size_t cap)
 }
 
 /*
- * The exact-host table lookup: the acceptance for <host>, or BT_NONE.
- * Robin Hood order lets a miss stop early.
+ * Word-at-a-time search for a byte: the bytes of <w> equal to <c> get
+ * their high bit set, exactly (no false positives).
+ */
+static inline uint64_t
+bytes_eq_mask(uint64_t w, unsigned char c)
+{
+	uint64_t x = w ^ (0x0101010101010101ull * c);
+	uint64_t lo = 0x7f7f7f7f7f7f7f7full;
+
+	return ~(((x & lo) + lo) | x | lo);
+}
+
+/* Start of the last label of [h, end): just after its last '.', or h. */
+static inline const char *
+label_start(const char *h, const char *end)
+{
+	uint64_t w, m;
+
+	while (end - h >= 8) {
+		memcpy(&w, end - 8, 8);
+		m = bytes_eq_mask(w, '.');
+		if (m != 0)
+			return end - 8 + (63 - __builtin_clzll(m)) / 8 + 1;
+		end -= 8;
+	}
+	while (end > h && end[-1] != '.')
+		end--;
+	return end;
+}
+
+/* End of the segment that starts at <p>: the next '/' or <end>. */
+static inline const char *
+segment_end(const char *p, const char *end)
+{
+	uint64_t w, m;
+
+	while (end - p >= 8) {
+		memcpy(&w, p, 8);
+		m = bytes_eq_mask(w, '/');
+		if (m != 0)
+			return p + __builtin_ctzll(m) / 8;
+		p += 8;
+	}
+	while (p < end && *p != '/')
+		p++;
+	return p;
+}
+
+/* Equality of two keys of length <n>; no branch on n for 8..32 bytes. */
+static inline int
+key_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x[4], y[4];
+
+	if (n < 8 || n > 32)
+		return bt_bytes_eq(a, b, n);
+	bt_words4((const unsigned char *)a, n, x);
+	bt_words4((const unsigned char *)b, n, y);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
+	    (x[3] ^ y[3])) == 0;
+}
+
+/*
+ * The exact-host table lookup: the acceptance for <host>, whose bt_hash32
+ * is <hash>, or BT_NONE.  Only the tags are read until one matches.
  */
 static inline uint32_t
-xhost_find(const struct bt *bt, const char *host, size_t n)
+xhost_find(const struct bt *bt, const char *host, size_t n, uint32_t hash)
 {
-	uint32_t hash = bt_hash32(host, n), ns = bt->nxhosts;
-	uint32_t i = bt_home(hash, ns), d;
+	uint32_t ns = bt->nxhosts, i = bt_home(hash, ns), d;
+	unsigned want = BT_TAG(0, hash);
 
-	for (d = 0; d <= bt->xmax_probe; d++) {
-		const struct bt_xhost *x = &bt->xhosts[i];
-		if (x->str == BT_NONE || BT_XSTR_DIST(x->str) < d)
-			break;
-		if (x->hash == hash) {
-			struct view k = cstr(bt, BT_XSTR_OFF(x->str));
-			if (k.n == n && bt_bytes_eq(k.p, host, n))
+	for (d = 0; d <= bt->xmax_probe; d++, want += 1u << 4) {
+		unsigned tag = bt->xtags[i];
+		if (tag == want) {
+			const struct bt_xslot *x = &bt->xhosts[i];
+			struct view k = cstr(bt, x->str);
+			if (k.n == n && key_eq(k.p, host, n))
 				return x->acc;
 		}
+		/* empty, or an entry nearer to its home: not in the table */
+		if (tag == BT_TAG_EMPTY || BT_TAG_DIST(tag) < d)
+			break;
 		i = i + 1 == ns ? 0 : i + 1;
 	}
 	return BT_NONE;
@@ -615,20 +711,28 @@ xhost_find(const struct bt *bt, const char *host, size_t n)
  */
 static inline uint32_t
 step(const struct bt *bt, const struct bt_state *st, const struct bt_edge *ed,
-    uint32_t nslots, uint32_t max_probe, uint32_t s, const char *p, size_t n)
+    const uint8_t *tags, uint32_t nslots, uint32_t max_probe, uint32_t s,
+    const char *p, size_t n)
 {
-	uint32_t def = st[s].def, i, k;
+	uint32_t def = st[s].def, hash, i, k;
+	unsigned want;
 
 	if (!(def & BT_DEF_NOEDGES) && n <= BT_MAX_EDGE_LABEL) {
-		i = bt_slot(bt_hash_label(p, n), s) & (nslots - 1);
-		for (k = 0; k <= max_probe; k++) {
-			const struct bt_edge *e = &ed[i];
-			if (e->from == BT_NONE)
-				break;
-			if (e->from == s && BT_EDGE_LEN(e) == n &&
-			    bt_bytes_eq(bt->strings + BT_EDGE_OFF(e), p, n))
-				return e->to;
-			i = (i + 1) & (nslots - 1);
+		hash = bt_edge_hash(bt_hash_label(p, n), s);
+		i = bt_home(hash, nslots);
+		want = BT_TAG(0, hash);
+		for (k = 0; k <= max_probe; k++, want += 1u << 4) {
+			unsigned tag = tags[i];
+			if (tag == want) {
+				const struct bt_edge *e = &ed[i];
+				if (e->from == s && BT_EDGE_LEN(e) == n &&
+				    bt_bytes_eq(bt->strings + BT_EDGE_OFF(e),
+				    p, n))
+					return e->to;
+			}
+			if (tag == BT_TAG_EMPTY || BT_TAG_DIST(tag) < k)
+				break;	/* not in the table */
+			i = i + 1 == nslots ? 0 : i + 1;
 		}
 	}
 	return def & BT_STATE_MASK;
@@ -673,6 +777,8 @@ eval_cset(const struct bt *bt, uint32_t ci, const struct bt_req *rq,
     uint32_t *mbit, uint32_t best)
 {
 	const struct bt_cset *c = &bt->csets[ci];
+	const struct bt_pdfa *d;
+	const struct bt_edge *ed;
 	const char *p = rq->path.p + 1, *end = rq->path.p + rq->path.n;
 	uint32_t s, acc, n, i, one_rule, one_local;
 	const uint32_t *rules, *locals;
@@ -684,14 +790,14 @@ eval_cset(const struct bt *bt, uint32_t ci, const struct bt_req *rq,
 		rules = &bt->u32[c->rules + 1];
 	if (rules[0] >= best)
 		return best;	/* no candidate can come first */
-	s = bt->pdfas[c->pdfa].start;
+	d = &bt->pdfas[c->pdfa];
+	ed = bt->pedges + d->eoff;
+	s = d->start;
 	/* segments of a canonical path: "/" -> [""], "/a/" -> [a, ""] */
 	for (;;) {
-		const char *q = p;
-		while (q < end && *q != '/')
-			q++;
-		s = step(bt, bt->pstates, bt->pedges, bt->npedges,
-		    bt->pmax_probe, s, p, (size_t)(q - p));
+		const char *q = segment_end(p, end);
+		s = step(bt, bt->pstates, ed, bt->ptags + d->eoff, d->en,
+		    d->max_probe, s, p, (size_t)(q - p));
 		if (s == BT_DEAD)
 			return best;
 		if (q == end)
@@ -732,19 +838,18 @@ host_accept(const struct bt *bt, struct view host)
 
 	if (host.n == 0)
 		return BT_NONE;
-	acc = xhost_find(bt, h, host.n);
+	acc = xhost_find(bt, h, host.n, bt_hash32(h, host.n));
 	if (acc != BT_NONE)
 		return acc;
 	if (h[0] == '[')
-		s = step(bt, bt->hstates, bt->hedges, bt->nhedges,
+		s = step(bt, bt->hstates, bt->hedges, bt->htags, bt->nhedges,
 		    bt->hmax_probe, s, h, host.n);
 	else
 		for (;;) {
-			const char *lab = end;
-			while (lab > h && lab[-1] != '.')
-				lab--;
-			s = step(bt, bt->hstates, bt->hedges, bt->nhedges,
-			    bt->hmax_probe, s, lab, (size_t)(end - lab));
+			const char *lab = label_start(h, end);
+			s = step(bt, bt->hstates, bt->hedges, bt->htags,
+			    bt->nhedges, bt->hmax_probe, s, lab,
+			    (size_t)(end - lab));
 			if (s == BT_DEAD || lab == h)
 				break;
 			end = lab - 1;

@@ -14,11 +14,12 @@
  * the host's labels, right to left (TLD first), built from the patterns
  * that contain '*'.  Path DFAs read the path's segments left to right.
  *
- * A DFA is an array of struct bt_state plus an open-addressed hash table of
- * struct bt_edge keyed by (from state, label bytes).  A label without an
- * edge follows the state's default edge ("*").  Host acceptance (from
- * XHOSTS or the host DFA) yields either one rule directly (BT_ACC_RULE, for
- * a rule that admits every path) or a candidate set (struct bt_cset): the
+ * A DFA is an array of struct bt_state plus a hash table of struct bt_edge
+ * keyed by (from state, label bytes); every path DFA has its own.  A label
+ * without an edge follows the state's default edge ("*").  Host
+ * acceptance (from XHOSTS or the host DFA) yields either one rule directly
+ * (BT_ACC_RULE, for a rule that admits every path) or a candidate set
+ * (struct bt_cset): the
  * sorted rule ids whose host pattern accepts, plus a path DFA built for
  * exactly those rules.  Path acceptance yields a list of indices into the
  * candidate set, ascending, so the first one whose method mask admits the
@@ -40,7 +41,7 @@
 
 #define BT_MAGIC "BPOL\r\n\032\n" /* 8 bytes; CR-LF and ^Z catch text mangling */
 #define BT_MAGIC_LEN 8
-#define BT_VERSION 1
+#define BT_VERSION 2
 #define BT_NONE 0xffffffffu
 
 /* Sections, in file order. */
@@ -50,11 +51,14 @@ enum bt_sec {
 	BT_SEC_METHODS,	/* struct bt_method[nmethods]: bit i names method i */
 	BT_SEC_MASKS,	/* uint32_t[]: distinct method masks, indexed by rules */
 	BT_SEC_MLISTS,	/* uint32_t[]: counted method-list strings of rules */
-	BT_SEC_XHOSTS,	/* struct bt_xhost[]: exact hosts, Robin Hood hashed */
+	BT_SEC_XHOSTS,	/* struct bt_xslot[]: exact hosts, Robin Hood hashed */
+	BT_SEC_XTAGS,	/* uint8_t[]: one tag byte per XHOSTS slot */
 	BT_SEC_HSTATES,	/* struct bt_state[]: host DFA, state 0 = start */
-	BT_SEC_HEDGES,	/* struct bt_edge[2^k]: host DFA edge hash table */
+	BT_SEC_HEDGES,	/* struct bt_edge[]: host DFA edge hash table */
+	BT_SEC_HTAGS,	/* uint8_t[]: one tag byte per HEDGES slot */
 	BT_SEC_PSTATES,	/* struct bt_state[]: all path DFAs */
-	BT_SEC_PEDGES,	/* struct bt_edge[2^k]: path DFA edge hash table */
+	BT_SEC_PEDGES,	/* struct bt_edge[]: path DFA edge hash tables */
+	BT_SEC_PTAGS,	/* uint8_t[]: one tag byte per PEDGES slot */
 	BT_SEC_PDFAS,	/* struct bt_pdfa[]: the path DFAs, contiguous state ranges */
 	BT_SEC_CSETS,	/* struct bt_cset[]: candidate sets */
 	BT_SEC_U32,	/* uint32_t[]: counted lists (count, then items) */
@@ -76,7 +80,7 @@ struct bt_header {
 	uint32_t nrules;
 	uint32_t nmethods;	/* <= BT_MAX_METHODS */
 	uint32_t hedge_max_probe; /* longest probe distance in HEDGES (exact) */
-	uint32_t pedge_max_probe; /* longest probe distance in PEDGES (exact) */
+	uint32_t pedge_max_probe; /* longest of the path DFAs' (exact) */
 	uint32_t xhost_max_probe; /* longest probe distance in XHOSTS (exact) */
 	uint32_t universal;	/* cset index of the universal rules, or BT_NONE */
 	struct bt_section sec[BT_SEC_COUNT];
@@ -126,23 +130,41 @@ bt_cstr(const char *p, uint32_t *hdr)
 #define BT_MAX_CSTR 32767u
 
 /*
- * One slot of the exact-host table.  str == BT_NONE: empty.  Slot of a key
- * (Robin Hood, linear probing): bt_home(hash, nslots); every entry sits at
- * most xhost_max_probe slots after its home, records that distance, and
- * entries are ordered so that a lookup may stop at the first slot whose
- * entry is closer to its own home than the probe is.
+ * The hash tables (exact hosts, edges) share one scheme.  Each slot has a
+ * tag byte in a separate array.  The home slot of a key is
+ * bt_home(hash, nslots), its 32-bit hash; entries are placed by Robin Hood
+ * hashing with linear probing (wrapping): every entry sits at most the
+ * table's probe bound (<= BT_MAX_PROBE) after its home, and the slot
+ * before an entry at distance d > 0 holds one at distance >= d - 1.  Its
+ * tag is BT_TAG(d, hash): the distance and 4 bits of the hash;
+ * BT_TAG_EMPTY marks an empty slot.  A lookup reads the tags only (one
+ * byte per slot, which stays in cache) until a tag equals
+ * BT_TAG(probe, hash), and compares that slot's key; it stops at an empty
+ * tag or one whose distance is below the probe.  Most misses thus read no
+ * slot at all, and most hits one.
  */
-struct bt_xhost {
-	uint32_t hash;		/* bt_hash32() of the host */
-	uint32_t str;		/* distance from home << 24 | offset of the
-				 * counted string: the canonical host */
-	uint32_t acc;		/* as bt_state.acc of the host DFA */
+#define BT_TAG(dist, hash) ((uint8_t)((dist) << 4 | ((hash) & 0xfu)))
+#define BT_TAG_DIST(t) ((uint32_t)(t) >> 4)
+#define BT_TAG_EMPTY 0xffu
+#define BT_MAX_PROBE 14u	/* distances fit in 4 bits; 15 is "empty" */
+
+/*
+ * A slot of the exact-host table XHOSTS, tags in XTAGS; the hash of a host
+ * is bt_hash32().
+ */
+struct bt_xslot {
+	uint32_t str;		/* offset of the counted string: the canonical
+				 * host; BT_NONE when empty */
+	uint32_t acc;		/* as bt_state.acc of the host DFA; 0 when
+				 * empty */
 };
 
-#define BT_XSTR(off, dist) ((uint32_t)(dist) << 24 | (uint32_t)(off))
-#define BT_XSTR_OFF(s) ((s) & 0xffffffu)
-#define BT_XSTR_DIST(s) ((s) >> 24)
-#define BT_XMAX_PROBE 254u	/* distances fit in 8 bits; 255 is "empty" */
+/* An exact host as the compiler collects it, before placement. */
+struct bt_xhost {
+	uint32_t hash;		/* bt_hash32() of the host */
+	uint32_t str;		/* offset of its counted string */
+	uint32_t acc;
+};
 
 struct bt_method {
 	uint32_t off;		/* into STRINGS */
@@ -188,9 +210,10 @@ struct bt_state {
 #define BT_ACC_MASK_IDX(a) (((a) >> BT_ACC_MASK_SHIFT) & BT_ACC_MAX_MASK)
 
 /*
- * One slot of an edge hash table.  from == BT_NONE marks an empty slot.
- * The label is str_off/str_len in STRINGS.  Slot of a key:
- * bt_slot(bt_hash_label(label), from) & (nslots - 1), then linear probing.
+ * One slot of an edge hash table (tags in HTAGS or PTAGS; see above).
+ * from == BT_NONE marks an empty slot.  The label is str_off/str_len in
+ * STRINGS.  The hash of an edge is bt_edge_hash(bt_hash_label(label),
+ * from).  Tables are kept at most half full.
  */
 struct bt_edge {
 	uint32_t from;
@@ -206,14 +229,21 @@ struct bt_edge {
 
 /*
  * A path DFA: states [start, start + nstates) of PSTATES, whose edges and
- * default edges stay inside that range.  Its accept lists hold indices
- * below nlocal into the rule list of any candidate set that uses it.
+ * default edges stay inside that range.  Its edges have a hash table of
+ * their own, slots [eoff, eoff + en) of PEDGES (homes and probes wrap
+ * inside it), so that a small automaton, such as the universal rules'
+ * that every decision walks, stays in a cache line or two whatever the
+ * size of the policy.  The tables follow each other in PDFAS order and
+ * cover PEDGES.  Its accept lists hold indices below nlocal into the rule
+ * list of any candidate set that uses it.
  */
 struct bt_pdfa {
 	uint32_t start;
 	uint32_t nstates;
 	uint32_t nlocal;
-	uint32_t reserved;	/* zero */
+	uint32_t eoff;		/* first slot of its edge table in PEDGES */
+	uint32_t en;		/* slots in it, >= 1 */
+	uint32_t max_probe;	/* longest probe distance in it (exact) */
 };
 
 /*
@@ -324,11 +354,38 @@ bt_hash_label(const void *p, size_t n)
 	return bt_hash_bytes(p, n, 0x62706f6c6c61626cull);
 }
 
-/* Hash of a whole host for XHOSTS, and its home slot in a table of n. */
+/*
+ * The 8-byte words at offsets 0, 8, 16 and 24 of a key of 8..32 bytes,
+ * each offset capped at n - 8 so as to read only inside the key: together
+ * they hold every byte, and no branch depends on the length.
+ */
+static inline void
+bt_words4(const unsigned char *s, size_t n, uint64_t w[4])
+{
+	size_t last = n - 8;
+
+	memcpy(&w[0], s, 8);
+	memcpy(&w[1], s + (last < 8 ? last : 8), 8);
+	memcpy(&w[2], s + (last < 16 ? last : 16), 8);
+	memcpy(&w[3], s + (last < 24 ? last : 24), 8);
+}
+
+/*
+ * Hash of a whole host for XHOSTS (home slot: bt_home).  Hosts of 8 to 32
+ * bytes, nearly all of them, take four loads and three multiplications.
+ */
 static inline uint32_t
 bt_hash32(const void *p, size_t n)
 {
-	return (uint32_t)(bt_hash_bytes(p, n, 0x686f737468617368ull) >> 32);
+	uint64_t w[4];
+
+	if (n < 8 || n > 32)
+		return (uint32_t)(bt_hash_bytes(p, n,
+		    0x686f737468617368ull) >> 32);
+	bt_words4(p, n, w);
+	return (uint32_t)(bt_mum(bt_mum(w[0] ^ 0xa0761d6478bd642full,
+	    w[1] ^ 0xe7037ed1a0b428dbull) ^ bt_mum(w[2] ^ 0x8ebc6af09c88c6e3ull,
+	    w[3] ^ 0x589965cc75374cc3ull), 0x1d8e4e27c47d124full ^ n) >> 32);
 }
 
 static inline uint32_t
@@ -338,9 +395,10 @@ bt_home(uint32_t hash, uint32_t nslots)
 }
 
 static inline uint32_t
-bt_slot(uint64_t label_hash, uint32_t from)
+bt_edge_hash(uint64_t label_hash, uint32_t from)
 {
-	return (uint32_t)((label_hash ^ ((uint64_t)from * 0xff51afd7ed558ccdull)) >> 17);
+	return (uint32_t)((label_hash ^
+	    ((uint64_t)from * 0xff51afd7ed558ccdull)) >> 32);
 }
 
 static inline uint64_t

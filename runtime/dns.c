@@ -18,13 +18,14 @@
  *     /etc/resolv.conf with its options, retransmission, failover to the
  *     next server on timeout or SERVFAIL/REFUSED, TCP, and the matching of
  *     answers by source, ID and question (so an off-path packet cannot
- *     answer for the host resolver).  Two channels: TCP clients go through
- *     one that always uses TCP (ARES_FLAG_USEVC); UDP clients through one
- *     that asks over UDP and, for an answer that is truncated or longer
- *     than 512 bytes, asks again over TCP by itself.  So every answer
- *     arrives whole, and one too long for a UDP client is cut here,
- *     properly (TC set, question only).  Not ARES_FLAG_IGNTC: c-ares 1.18
- *     would then cut longer UDP answers to 512 bytes without setting TC.
+ *     answer for the host resolver).  Two channels, each run on the loop
+ *     by aresev.c: TCP clients go through one that always uses TCP
+ *     (ARES_FLAG_USEVC); UDP clients through one that asks over UDP and,
+ *     for an answer that is truncated or longer than 512 bytes, asks
+ *     again over TCP by itself.  So every answer arrives whole, and one
+ *     too long for a UDP client is cut here, properly (TC set, question
+ *     only).  Not ARES_FLAG_IGNTC: c-ares 1.18 would then cut longer UDP
+ *     answers to 512 bytes without setting TC.
  *     Not ARES_FLAG_EDNS: on a FORMERR it strips the last 11 bytes of the
  *     query, which are ours, not an OPT record of its own.
  *     c-ares 1.18's ares_send() keeps the ID of the buffer it is given, so
@@ -49,6 +50,7 @@
 
 #include <ares.h>
 
+#include "aresev.h"
 #include "dns.h"
 #include "log.h"
 
@@ -268,7 +270,6 @@ dns_dummy_reply(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
 /* ---- the server ---------------------------------------------------------- */
 
 struct dns_server;
-struct dns_chan;
 
 /* A socket handed to dns_server_new(). */
 struct dns_sock {
@@ -311,21 +312,6 @@ struct dns_fwd {
 	struct dns_fwd *next_free;
 };
 
-/* A socket of c-ares and its watcher. */
-struct dns_csock {
-	ev_io io; /* io.fd is -1 when the slot is free */
-	int claimed;
-	struct dns_chan *ch;
-};
-
-/* A c-ares channel on the loop. */
-struct dns_chan {
-	struct dns_server *srv;
-	ares_channel ch; /* NULL when not set up */
-	ev_timer tmr;    /* retransmissions and timeouts */
-	struct dns_csock socks[DNS_FWD_MAX_SOCKS];
-};
-
 /* Counters, for log lines and tests. */
 struct dns_stats {
 	unsigned long udp_queries, tcp_queries;
@@ -347,7 +333,7 @@ struct dns_server {
 	uint8_t *tcp_out;   /* MAX_DNS_TCP output buffers */
 	size_t tcp_out_cap; /* a reply, without the length prefix */
 	unsigned next_tcp_id;
-	struct dns_chan udp_ch, tcp_ch;
+	struct aresev udp_ch, tcp_ch; /* forwarding channels (see the top) */
 	struct dns_fwd fwd[DNS_FWD_MAX_INFLIGHT];
 	struct dns_fwd *free_fwd;
 	uint16_t rnd[64]; /* random query IDs not used yet */
@@ -500,30 +486,13 @@ fwd_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	fwd_put(srv, f);
 }
 
-/* Re-arms the channel's timer from ares_timeout(); stopped when idle. */
-static void
-chan_timer(struct dns_chan *ch)
-{
-	struct timeval tv, *tvp;
-
-	ev_timer_stop(ch->srv->loop, &ch->tmr);
-	if (ch->ch == NULL)
-		return;
-	tvp = ares_timeout(ch->ch, NULL, &tv);
-	if (tvp == NULL)
-		return;
-	ev_timer_set(
-	    &ch->tmr, (double)tvp->tv_sec + (double)tvp->tv_usec / 1e6, 0.);
-	ev_timer_start(ch->srv->loop, &ch->tmr);
-}
-
 /*
  * Hands the parsed query <q> of <msg> (<len> bytes) to c-ares on <ch>
  * for the slot <f> (filled by the caller with where the answer goes).
  * fwd_cb() may run from inside this call.
  */
 static void
-fwd_send(struct dns_server *srv, struct dns_chan *ch, struct dns_fwd *f,
+fwd_send(struct dns_server *srv, struct aresev *ch, struct dns_fwd *f,
     const uint8_t *msg, size_t len, const struct dns_query *q)
 {
 	memcpy(f->q, msg, q->q_end);
@@ -539,99 +508,7 @@ fwd_send(struct dns_server *srv, struct dns_chan *ch, struct dns_fwd *f,
 		put16(srv->fbuf + q->opt_off + 3, DNS_EDNS_MAX);
 	srv->st.forwarded++;
 	ares_send(ch->ch, srv->fbuf, (int)len, fwd_cb, f);
-	chan_timer(ch);
-}
-
-static struct dns_csock *
-csock_find(struct dns_chan *ch, int fd)
-{
-	size_t i;
-
-	for (i = 0; i < DNS_FWD_MAX_SOCKS; i++)
-		if (ch->socks[i].claimed && ch->socks[i].io.fd == fd)
-			return &ch->socks[i];
-	return NULL;
-}
-
-static struct dns_csock *
-csock_claim(struct dns_chan *ch, int fd)
-{
-	struct dns_csock *s;
-	size_t i;
-
-	if ((s = csock_find(ch, fd)) != NULL)
-		return s;
-	for (i = 0; i < DNS_FWD_MAX_SOCKS; i++) {
-		s = &ch->socks[i];
-		if (!s->claimed) {
-			s->claimed = 1;
-			ev_io_set(&s->io, fd, 0);
-			return s;
-		}
-	}
-	return NULL;
-}
-
-static void
-csock_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct dns_csock *s = container_of(w, struct dns_csock, io);
-	struct dns_chan *ch = s->ch;
-	ares_socket_t fd = w->fd;
-
-	(void)loop;
-	ares_process_fd(ch->ch, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
-	    (revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
-	chan_timer(ch);
-}
-
-static void
-chan_tmr_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct dns_chan *ch = container_of(w, struct dns_chan, tmr);
-
-	(void)loop;
-	(void)revents;
-	ares_process_fd(ch->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	chan_timer(ch);
-}
-
-/* c-ares: watch <fd> for these events; neither when it is closed. */
-static void
-chan_state_cb(void *data, ares_socket_t fd, int readable, int writable)
-{
-	struct dns_chan *ch = data;
-	struct dns_csock *s;
-
-	if (!readable && !writable) {
-		if ((s = csock_find(ch, fd)) != NULL) {
-			ev_io_stop(ch->srv->loop, &s->io);
-			ev_io_set(&s->io, -1, 0);
-			s->claimed = 0;
-		}
-		return;
-	}
-	/* Cannot fail: chan_create_cb refused sockets without a slot. */
-	if ((s = csock_claim(ch, fd)) == NULL)
-		return;
-	ev_io_stop(ch->srv->loop, &s->io);
-	ev_io_set(
-	    &s->io, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
-	ev_io_start(ch->srv->loop, &s->io);
-}
-
-/* c-ares made <fd>: close-on-exec, refused if it could not be watched. */
-static int
-chan_create_cb(ares_socket_t fd, int type, void *data)
-{
-	struct dns_chan *ch = data;
-	int fl;
-
-	(void)type;
-	if ((fl = fcntl(fd, F_GETFD)) == -1 ||
-	    fcntl(fd, F_SETFD, fl | FD_CLOEXEC) == -1)
-		return -1;
-	return csock_claim(ch, fd) == NULL ? -1 : 0;
+	aresev_update_timer(ch);
 }
 
 /*
@@ -640,10 +517,11 @@ chan_create_cb(ares_socket_t fd, int type, void *data)
  * NULL: the system's resolv.conf.  Returns 0, or -1 with <err> filled.
  */
 static int
-chan_init(struct dns_chan *ch, int tcp, const char *upstream, char *err,
-    size_t errlen)
+chan_init(struct dns_server *srv, struct aresev *ch, int tcp,
+    const char *upstream, char *err, size_t errlen)
 {
 	struct ares_options opts;
+	char why[256];
 	int rc;
 
 	memset(&opts, 0, sizeof(opts));
@@ -651,17 +529,12 @@ chan_init(struct dns_chan *ch, int tcp, const char *upstream, char *err,
 	    (tcp ? ARES_FLAG_USEVC : 0);
 	opts.timeout = fwd_try_ms;
 	opts.tries = DNS_FWD_TRIES;
-	opts.sock_state_cb = chan_state_cb;
-	opts.sock_state_cb_data = ch;
-	rc = ares_init_options(&ch->ch, &opts,
-	    ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-	        ARES_OPT_SOCK_STATE_CB);
-	if (rc != ARES_SUCCESS) {
-		ch->ch = NULL;
-		snprintf(err, errlen, "dns: c-ares: %s", ares_strerror(rc));
+	if (aresev_init(ch, srv->loop, &opts,
+	        ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES, why,
+	        sizeof(why)) == -1) {
+		snprintf(err, errlen, "dns: %s", why);
 		return -1;
 	}
-	ares_set_socket_callback(ch->ch, chan_create_cb, ch);
 	if (upstream != NULL &&
 	    (rc = ares_set_servers_ports_csv(ch->ch, upstream)) !=
 	        ARES_SUCCESS) {
@@ -670,23 +543,6 @@ chan_init(struct dns_chan *ch, int tcp, const char *upstream, char *err,
 		return -1;
 	}
 	return 0;
-}
-
-/* Drops every query of <ch> (fwd_cb sees ARES_EDESTRUCTION), stops all. */
-static void
-chan_close(struct dns_chan *ch)
-{
-	size_t i;
-
-	if (ch->ch != NULL) {
-		ares_destroy(ch->ch);
-		ch->ch = NULL;
-	}
-	for (i = 0; i < DNS_FWD_MAX_SOCKS; i++) {
-		ev_io_stop(ch->srv->loop, &ch->socks[i].io);
-		ch->socks[i].claimed = 0;
-	}
-	ev_timer_stop(ch->srv->loop, &ch->tmr);
 }
 
 /* ---- UDP ----------------------------------------------------------------- */
@@ -1073,11 +929,12 @@ srv_destroy(struct dns_server *srv)
 	size_t i;
 
 	srv->closing = 1;
-	/* First: c-ares calls back for every query, while conns exist. */
-	if (srv->forward) {
-		chan_close(&srv->udp_ch);
-		chan_close(&srv->tcp_ch);
-	}
+	/*
+	 * First: c-ares calls back for every query (fwd_cb sees
+	 * ARES_EDESTRUCTION) while conns exist.
+	 */
+	aresev_close(&srv->udp_ch);
+	aresev_close(&srv->tcp_ch);
 	if (srv->lib_init) {
 		ares_library_cleanup();
 		srv->lib_init = 0;
@@ -1117,7 +974,6 @@ dns_server_new(struct ev_loop *loop, const int *fds, size_t nfds,
 	}
 	srv->loop = loop;
 	srv->forward = cfg->forward != 0;
-	srv->udp_ch.srv = srv->tcp_ch.srv = srv;
 	/* Own every fd first, so that every failure below closes them. */
 	for (i = 0; i < nfds; i++) {
 		if (i >= DNS_MAX_SOCKS) {
@@ -1168,14 +1024,6 @@ dns_server_new(struct ev_loop *loop, const int *fds, size_t nfds,
 	srv->rnd_state = (uint32_t)getpid() ^ (uint32_t)(ev_time() * 1e6);
 
 	if (srv->forward) {
-		for (i = 0; i < DNS_FWD_MAX_SOCKS; i++) {
-			ev_io_init(&srv->udp_ch.socks[i].io, csock_cb, -1, 0);
-			srv->udp_ch.socks[i].ch = &srv->udp_ch;
-			ev_io_init(&srv->tcp_ch.socks[i].io, csock_cb, -1, 0);
-			srv->tcp_ch.socks[i].ch = &srv->tcp_ch;
-		}
-		ev_init(&srv->udp_ch.tmr, chan_tmr_cb);
-		ev_init(&srv->tcp_ch.tmr, chan_tmr_cb);
 		if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) !=
 		    ARES_SUCCESS) {
 			snprintf(
@@ -1183,11 +1031,11 @@ dns_server_new(struct ev_loop *loop, const int *fds, size_t nfds,
 			goto fail;
 		}
 		srv->lib_init = 1;
-		if (chan_init(&srv->udp_ch, 0, cfg->upstream, err, errlen) ==
-		    -1)
+		if (chan_init(srv, &srv->udp_ch, 0, cfg->upstream, err,
+		        errlen) == -1)
 			goto fail;
-		if (chan_init(&srv->tcp_ch, 1, cfg->upstream, err, errlen) ==
-		    -1)
+		if (chan_init(srv, &srv->tcp_ch, 1, cfg->upstream, err,
+		        errlen) == -1)
 			goto fail;
 		mode = cfg->upstream != NULL ? cfg->upstream
 		                             : "the system resolvers";

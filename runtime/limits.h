@@ -86,7 +86,7 @@
 #define TIMEOUT_RESOLVE 5.0  /* seconds one upstream name lookup may take */
 #define RESOLVE_MAX_ADDRS 8  /* addresses reported per lookup (IPv4 first) */
 #define RESOLVE_MAX_PENDING 1024 /* c-ares lookups in flight, abandoned ones included */
-#define RESOLVE_MAX_SOCKS 16 /* sockets c-ares may have open at once */
+#define ARESEV_MAX_SOCKS 16  /* sockets of one c-ares channel (aresev.c): resolver, each DNS forwarder */
 #define RESOLVE_TRY_MS 1000  /* c-ares per-try timeout, doubled per round */
 #define RESOLVE_TRIES 3      /* c-ares tries per server */
 #define RESOLVE_SOCK_RCVBUF (1 << 20) /* c-ares UDP receive buffer (capped by net.core.rmem_max) */
@@ -102,7 +102,6 @@
 #define MAX_DNS_TCP 64       /* TCP DNS connections served at once */
 #define DNS_TCP_TIMEOUT 10.0 /* seconds a TCP DNS client may stay silent or stalled */
 #define DNS_FWD_MAX_INFLIGHT 256 /* forwarded queries in flight (--use-real-dns) */
-#define DNS_FWD_MAX_SOCKS 16 /* sockets c-ares may open per forwarding channel */
 #define DNS_FWD_TRY_MS 1500  /* c-ares per-try timeout when forwarding, doubled per round */
 #define DNS_FWD_TRIES 2      /* c-ares tries per upstream server when forwarding */
 /* ---- end of jail DNS server --------------------------------------------- */

@@ -3,11 +3,9 @@
  * resolve.h for the contract.
  *
  * How it fits together:
- *   - c-ares tells us which of its sockets to watch through
- *     sock_state_cb(); each gets one of RESOLVE_MAX_SOCKS ev_io slots.  A
- *     socket that would not get a slot is refused when c-ares creates it
- *     (sock_create_cb), so every socket c-ares uses is watched.
- *   - One ev_timer follows ares_timeout() for retransmissions.
+ *   - The channel runs on the loop through aresev.c: one ev_io per
+ *     socket of c-ares (at most ARESEV_MAX_SOCKS) and one ev_timer
+ *     following ares_timeout() for retransmissions.
  *   - Each query carries a ticket (not the caller's request) as its c-ares
  *     argument, so a request may be cancelled and freed while c-ares still
  *     holds the query; the ticket returns to the free list when c-ares
@@ -19,7 +17,6 @@
  *     or close anything.  The same timer is the lookup's deadline while
  *     the query is in flight.
  */
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,121 +109,6 @@ from_ares(int status)
 	default:
 		return RESOLVE_ERROR;
 	}
-}
-
-/* ---- sockets and the retransmission timer ------------------------------ */
-
-/* The slot watching <fd>, or NULL. */
-static struct resolve_sock *
-sock_find(struct resolver *r, int fd)
-{
-	size_t i;
-
-	for (i = 0; i < RESOLVE_MAX_SOCKS; i++)
-		if (r->socks[i].claimed && r->socks[i].io.fd == fd)
-			return &r->socks[i];
-	return NULL;
-}
-
-/* The slot of <fd>, claiming a free one if needed; NULL when all are taken. */
-static struct resolve_sock *
-sock_claim(struct resolver *r, int fd)
-{
-	struct resolve_sock *s;
-	size_t i;
-
-	if ((s = sock_find(r, fd)) != NULL)
-		return s;
-	for (i = 0; i < RESOLVE_MAX_SOCKS; i++) {
-		s = &r->socks[i];
-		if (!s->claimed) {
-			s->claimed = 1;
-			ev_io_set(&s->io, fd, 0);
-			return s;
-		}
-	}
-	return NULL;
-}
-
-/* Re-arms r->tmr from ares_timeout(): stopped when nothing is pending. */
-static void
-update_timer(struct resolver *r)
-{
-	struct timeval tv, *tvp;
-
-	if (!r->open)
-		return;
-	ev_timer_stop(r->loop, &r->tmr);
-	tvp = ares_timeout(r->ch, NULL, &tv);
-	if (tvp == NULL)
-		return;
-	ev_timer_set(&r->tmr, (double)tvp->tv_sec + (double)tvp->tv_usec / 1e6,
-	    0.);
-	ev_timer_start(r->loop, &r->tmr);
-}
-
-static void
-io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct resolve_sock *s = container_of(w, struct resolve_sock, io);
-	struct resolver *r = s->r;
-	ares_socket_t fd = w->fd;
-
-	(void)loop;
-	ares_process_fd(r->ch, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
-	    (revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
-	update_timer(r);
-}
-
-static void
-tmr_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct resolver *r = container_of(w, struct resolver, tmr);
-
-	(void)loop;
-	(void)revents;
-	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	update_timer(r);
-}
-
-/* c-ares: watch <fd> for the given events; (0, 0) when it is closed. */
-static void
-sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
-{
-	struct resolver *r = data;
-	struct resolve_sock *s;
-
-	if (!readable && !writable) {
-		if ((s = sock_find(r, fd)) != NULL) {
-			ev_io_stop(r->loop, &s->io);
-			ev_io_set(&s->io, -1, 0);
-			s->claimed = 0;
-		}
-		return;
-	}
-	/* Cannot fail: sock_create_cb refused sockets without a slot. */
-	if ((s = sock_claim(r, fd)) == NULL)
-		return;
-	ev_io_stop(r->loop, &s->io);
-	ev_io_set(&s->io, fd,
-	    (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
-	ev_io_start(r->loop, &s->io);
-}
-
-/* c-ares created <fd>: close-on-exec, and refuse it if it cannot be watched. */
-static int
-sock_create_cb(ares_socket_t fd, int type, void *data)
-{
-	struct resolver *r = data;
-	int fl;
-
-	(void)type;
-	if ((fl = fcntl(fd, F_GETFD)) == -1 ||
-	    fcntl(fd, F_SETFD, fl | FD_CLOEXEC) == -1)
-		return -1;
-	if (sock_claim(r, fd) == NULL)
-		return -1;
-	return 0;
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -462,11 +344,6 @@ resolve_init(struct resolver *r, struct ev_loop *loop, const char *servers_csv,
 	memset(r, 0, sizeof(*r));
 	r->loop = loop;
 	r->timeout = TIMEOUT_RESOLVE;
-	ev_init(&r->tmr, tmr_cb);
-	for (i = 0; i < RESOLVE_MAX_SOCKS; i++) {
-		ev_io_init(&r->socks[i].io, io_cb, -1, 0);
-		r->socks[i].r = r;
-	}
 	for (i = RESOLVE_MAX_PENDING; i-- > 0;) {
 		r->tickets[i].r = r;
 		r->tickets[i].next_free = r->free_tickets;
@@ -479,10 +356,8 @@ resolve_init(struct resolver *r, struct ev_loop *loop, const char *servers_csv,
 	r->lib_init = 1;
 
 	memset(&opts, 0, sizeof(opts));
-	mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-	    ARES_OPT_FLAGS | ARES_OPT_SOCK_RCVBUF;
-	opts.sock_state_cb = sock_state_cb;
-	opts.sock_state_cb_data = r;
+	mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS |
+	    ARES_OPT_SOCK_RCVBUF;
 	opts.timeout = try_ms;
 	opts.tries = RESOLVE_TRIES;
 	/* Room for a burst of answers between two loop iterations. */
@@ -497,14 +372,10 @@ resolve_init(struct resolver *r, struct ev_loop *loop, const char *servers_csv,
 		opts.ndomains = 0;
 		mask |= ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS;
 	}
-	if ((rc = ares_init_options(&r->ch, &opts, mask)) != ARES_SUCCESS) {
-		snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
-		r->ch = NULL;
+	if (aresev_init(&r->ae, loop, &opts, mask, err, errlen) == -1)
 		goto fail;
-	}
-	ares_set_socket_callback(r->ch, sock_create_cb, r);
 	if (servers_csv != NULL &&
-	    (rc = ares_set_servers_ports_csv(r->ch, servers_csv)) !=
+	    (rc = ares_set_servers_ports_csv(r->ae.ch, servers_csv)) !=
 	    ARES_SUCCESS) {
 		snprintf(err, errlen, "bad DNS server list '%s': %s",
 		    servers_csv, ares_strerror(rc));
@@ -514,10 +385,7 @@ resolve_init(struct resolver *r, struct ev_loop *loop, const char *servers_csv,
 	return 0;
 
  fail:
-	if (r->ch != NULL) {
-		ares_destroy(r->ch);
-		r->ch = NULL;
-	}
+	aresev_close(&r->ae);
 	if (r->lib_init) {
 		ares_library_cleanup();
 		r->lib_init = 0;
@@ -538,7 +406,6 @@ resolve_close(struct resolver *r)
 	struct resolve_req *req;
 	resolve_cb *cb;
 	void *arg;
-	size_t i;
 
 	if (!r->open)
 		return;
@@ -552,13 +419,7 @@ resolve_close(struct resolver *r)
 		    resolve_status_why(RESOLVE_CLOSED));
 	}
 	/* Queries left are abandoned: their callbacks only free tickets. */
-	ares_destroy(r->ch);
-	r->ch = NULL;
-	for (i = 0; i < RESOLVE_MAX_SOCKS; i++) {
-		ev_io_stop(r->loop, &r->socks[i].io);
-		r->socks[i].claimed = 0;
-	}
-	ev_timer_stop(r->loop, &r->tmr);
+	aresev_close(&r->ae);
 	if (r->lib_init) {
 		ares_library_cleanup();
 		r->lib_init = 0;
@@ -620,8 +481,8 @@ resolve_start(struct resolver *r, struct resolve_req *req, const char *host,
 	hints.ai_protocol = IPPROTO_TCP;
 	hints.ai_flags = ARES_AI_NOSORT;	/* we order: IPv4, then IPv6 */
 	/* May call addrinfo_cb at once; that only schedules the delivery. */
-	ares_getaddrinfo(r->ch, host, NULL, &hints, addrinfo_cb, t);
-	update_timer(r);
+	ares_getaddrinfo(r->ae.ch, host, NULL, &hints, addrinfo_cb, t);
+	aresev_update_timer(&r->ae);
 	return 0;
 
  fail:

@@ -1,12 +1,12 @@
 /*
  * Asynchronous resolution of upstream host names on the proxy's libev
- * loop, private to runtime/.  c-ares does the DNS work; this module drives
- * its sockets with ev_io watchers and its retransmissions with one
- * ev_timer, bounds every lookup by a deadline, and reports the result
+ * loop, private to runtime/.  c-ares does the DNS work on the loop (its
+ * sockets and retransmissions driven by aresev.c); this module bounds
+ * every lookup by a deadline, and reports the result
  * through a callback that always runs from the loop, never from inside
  * resolve_start().
  *
- * Memory: everything of the resolver (the c-ares channel, RESOLVE_MAX_SOCKS
+ * Memory: everything of the resolver (the c-ares channel, ARESEV_MAX_SOCKS
  * socket watchers, the retransmission timer and RESOLVE_MAX_PENDING query
  * tickets) is set up by resolve_init().  A lookup needs no allocation of
  * ours: struct resolve_req is owned by the caller and meant to be embedded
@@ -30,6 +30,7 @@
 #include <ares.h>
 #include <ev.h>
 
+#include "aresev.h"
 #include "limits.h"
 
 /* How a lookup ended; resolve_status_str() names each value. */
@@ -80,25 +81,16 @@ struct resolve_ticket {
 	struct resolve_ticket *next_free;
 };
 
-/* A socket of c-ares and its watcher. */
-struct resolve_sock {
-	ev_io io;			/* io.fd is -1 when the slot is free */
-	int claimed;			/* fd known, watcher maybe stopped */
-	struct resolver *r;
-};
-
 /*
  * The resolver.  Owned by the caller (typically embedded in struct proxy);
  * the fields are private to resolve.c.
  */
 struct resolver {
 	struct ev_loop *loop;
-	ares_channel ch;
+	struct aresev ae;		/* the c-ares channel on the loop */
 	int open;			/* resolve_init done, not closed */
 	int lib_init;			/* ares_library_init succeeded */
 	double timeout;			/* per-lookup deadline, seconds */
-	ev_timer tmr;			/* c-ares retransmissions, timeouts */
-	struct resolve_sock socks[RESOLVE_MAX_SOCKS];
 	struct resolve_ticket tickets[RESOLVE_MAX_PENDING];
 	struct resolve_ticket *free_tickets;
 	struct resolve_req *active;	/* started, callback not yet run */

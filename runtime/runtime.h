@@ -36,7 +36,7 @@ struct bt_state;
 struct bt_edge;
 struct bt_cset;
 struct bt_pdfa;
-struct bt_xhost;
+struct bt_xslot;
 
 /*
  * A loaded, validated policy.  All pointers point into one read-only
@@ -52,9 +52,11 @@ struct bt {
 	const struct bt_method *methods;
 	const uint32_t *masks;
 	const uint32_t *mlists;
-	const struct bt_xhost *xhosts;
+	const struct bt_xslot *xhosts;
+	const uint8_t *xtags;		/* one per XHOSTS slot */
 	const struct bt_state *hstates, *pstates;
 	const struct bt_edge *hedges, *pedges;
+	const uint8_t *htags, *ptags;	/* one per HEDGES / PEDGES slot */
 	const struct bt_pdfa *pdfas;
 	const struct bt_cset *csets;
 	const uint32_t *u32;

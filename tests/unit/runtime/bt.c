@@ -3,6 +3,7 @@
  * flip and hand-made hostile tables with a message; decisions follow
  * DESIGN.md section 1; compiling is deterministic.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,223 @@ test_file(void)
 	free(buf);
 }
 
+/* Offset of the first occupied slot in a tag section, or (size_t)-1. */
+static size_t
+first_tagged(const unsigned char *buf, const struct bt_section *tags)
+{
+	size_t k;
+
+	for (k = 0; k < tags->size; k++)
+		if (buf[tags->off + k] != BT_TAG_EMPTY)
+			return k;
+	return (size_t)-1;
+}
+
+/*
+ * The hash tables' tags (bt_format.h): a wrong tag, a slot that breaks the
+ * Robin Hood order, a tag on an empty slot, an edge table of a path
+ * automaton that overlaps the next one: each refused.
+ */
+static void
+test_hostile_tags(void)
+{
+	static const int secs[3] = { BT_SEC_XTAGS, BT_SEC_HTAGS, BT_SEC_PTAGS };
+	static const char *const names[3] = { "exact host", "host edge",
+	    "path edge" };
+	struct bt_header h;
+	unsigned char *buf, t;
+	size_t len, k;
+	char err[256];
+	int i;
+
+	buf = compile_rules(policy, 6, &len);
+	if (!ok(buf != NULL, "policy compiles"))
+		return;
+	memcpy(&h, buf, sizeof(h));
+	for (i = 0; i < 3; i++) {
+		const struct bt_section *s = &h.sec[secs[i]];
+
+		k = first_tagged(buf, s);
+		if (!ok(k != (size_t)-1, "%s tags: one is in use", names[i]))
+			continue;
+		t = buf[s->off + k] ^ 1;	/* other hash bits */
+		is_int(load_modified(buf, len, s->off + k, &t, 1, err,
+		    sizeof(err)), -1, "%s: wrong tag refused", names[i]);
+		ok(strstr(err, "tag") != NULL, "message: %s", err);
+		/* claims one more distance than it has */
+		t = BT_TAG(BT_TAG_DIST(buf[s->off + k]) + 1, buf[s->off + k]);
+		is_int(load_modified(buf, len, s->off + k, &t, 1, err,
+		    sizeof(err)), -1, "%s: wrong distance refused", names[i]);
+		t = BT_TAG_EMPTY;
+		is_int(load_modified(buf, len, s->off + k, &t, 1, err,
+		    sizeof(err)), -1, "%s: entry under an empty tag refused",
+		    names[i]);
+	}
+	{
+		/* a tag on an empty host edge slot */
+		const struct bt_section *s = &h.sec[BT_SEC_HTAGS];
+		for (k = 0; k < s->size; k++)
+			if (buf[s->off + k] == BT_TAG_EMPTY)
+				break;
+		if (ok(k < s->size, "host edges: an empty slot")) {
+			t = BT_TAG(0, 0);
+			is_int(load_modified(buf, len, s->off + k, &t, 1, err,
+			    sizeof(err)), -1, "tag on an empty slot refused");
+			ok(strstr(err, "not zero") != NULL, "message: %s", err);
+		}
+	}
+	if (ok(h.sec[BT_SEC_PDFAS].size >= 2 * sizeof(struct bt_pdfa),
+	    "two path automata")) {
+		struct bt_pdfa d;
+		size_t off = h.sec[BT_SEC_PDFAS].off;
+		uint32_t v;
+
+		memcpy(&d, buf + off, sizeof(d));
+		v = d.en + 1;
+		is_int(load_modified(buf, len, off + offsetof(struct bt_pdfa,
+		    en), &v, 4, err, sizeof(err)), -1,
+		    "overlapping path edge tables refused");
+		v = d.max_probe + 1;
+		is_int(load_modified(buf, len, off + offsetof(struct bt_pdfa,
+		    max_probe), &v, 4, err, sizeof(err)), -1,
+		    "wrong probe bound of a path automaton refused");
+	}
+	free(buf);
+}
+
+/* The Robin Hood order: a slot after an empty one must be at home. */
+static void
+test_hostile_order(void)
+{
+	static const char *const many[] = {
+		"domain=a.com", "domain=b.com", "domain=c.com", "domain=d.com",
+		"domain=e.com", "domain=f.com", "domain=g.com", "domain=h.com",
+		"domain=i.com", "domain=j.com", "domain=k.com", "domain=l.com",
+	};
+	struct bt_header h;
+	unsigned char *buf;
+	size_t len, k, n;
+	char err[256];
+
+	buf = compile_rules(many, 12, &len);
+	if (!ok(buf != NULL, "twelve hosts compile"))
+		return;
+	memcpy(&h, buf, sizeof(h));
+	n = h.sec[BT_SEC_XTAGS].size;
+	/* an entry away from home whose slot before it is emptied */
+	for (k = 0; k < n; k++)
+		if (buf[h.sec[BT_SEC_XTAGS].off + k] != BT_TAG_EMPTY &&
+		    BT_TAG_DIST(buf[h.sec[BT_SEC_XTAGS].off + k]) > 0)
+			break;
+	if (k < n) {
+		size_t prev = k == 0 ? n - 1 : k - 1;
+		unsigned char *c = malloc(len);
+		struct bt_xslot empty = { BT_NONE, 0 };
+
+		memcpy(c, buf, len);
+		c[h.sec[BT_SEC_XTAGS].off + prev] = BT_TAG_EMPTY;
+		memcpy(c + h.sec[BT_SEC_XHOSTS].off + prev * sizeof(empty),
+		    &empty, sizeof(empty));
+		is_int(load_modified(c, len, 0, "", 0, err, sizeof(err)), -1,
+		    "exact host out of Robin Hood order refused");
+		ok(strstr(err, "Robin Hood") != NULL || strstr(err, "probe") !=
+		    NULL, "message: %s", err);
+		free(c);
+	} else
+		ok(1, "every host at home: nothing to move (hash dependent)");
+	free(buf);
+}
+
+/*
+ * Many hosts and paths: every exact host, wildcard and path of a policy
+ * of a few hundred rules is found through the tagged tables, and near
+ * misses are not.
+ */
+static void
+test_many(void)
+{
+	enum { N = 300 };
+	static char text[N][96];
+	const char *rules[N];
+	unsigned char *buf;
+	size_t len;
+	char err[256], host[96], path[64];
+	struct bt bt;
+	int i, bad = 0;
+
+	for (i = 0; i < N; i++) {
+		if (i % 3 == 0)
+			snprintf(text[i], sizeof(text[i]),
+			    "domain=api.host%d.example%d.com", i, i % 7);
+		else if (i % 3 == 1)
+			snprintf(text[i], sizeof(text[i]),
+			    "domain=*.wild%d.org path=/v%d/*", i, i);
+		else
+			snprintf(text[i], sizeof(text[i]),
+			    "method=GET domain=a-rather-long-host-name%d.io", i);
+		rules[i] = text[i];
+	}
+	buf = compile_rules(rules, N, &len);
+	if (!ok(buf != NULL, "%d rules compile", N))
+		return;
+	if (!ok(bt_load_mem(&bt, buf, len, err, sizeof(err)) == 0,
+	    "and load: %s", err))
+		goto done;
+	for (i = 0; i < N; i++) {
+		long want = i, got, miss;
+		if (i % 3 == 0) {
+			snprintf(host, sizeof(host), "api.host%d.example%d.com",
+			    i, i % 7);
+			got = decide(&bt, "GET", host, "/x");
+			snprintf(host, sizeof(host), "api.host%d.example%d.com",
+			    i, (i + 1) % 7);
+			miss = decide(&bt, "GET", host, "/x");
+		} else if (i % 3 == 1) {
+			snprintf(host, sizeof(host), "a.b.wild%d.org", i);
+			snprintf(path, sizeof(path), "/v%d/y", i);
+			got = decide(&bt, "GET", host, path);
+			snprintf(path, sizeof(path), "/v%d/y", i + 1);
+			miss = decide(&bt, "GET", host, path);
+		} else {
+			snprintf(host, sizeof(host),
+			    "a-rather-long-host-name%d.io", i);
+			got = decide(&bt, "GET", host, "/");
+			miss = decide(&bt, "POST", host, "/");
+		}
+		if (got != want || miss != -1) {
+			tap_diag("rule %d: got %ld, near miss %ld", i, got, miss);
+			bad++;
+		}
+	}
+	is_int(bad, 0, "every rule found, no near miss admitted");
+	bt_close(&bt);
+ done:
+	free(buf);
+}
+
+/* The branch-free host hash and key equality agree with the plain ones. */
+static void
+test_words(void)
+{
+	char a[40], b[40];
+	size_t n, i;
+	int bad = 0;
+
+	for (n = 1; n <= 40; n++) {
+		for (i = 0; i < n; i++)
+			a[i] = b[i] = (char)('a' + (i * 7 + n) % 26);
+		if (!key_eq(a, b, n))
+			bad++;
+		for (i = 0; i < n; i++) {
+			b[i] ^= 0x20;
+			if (key_eq(a, b, n) || bt_hash32(a, n) == bt_hash32(b, n))
+				bad++;
+			b[i] ^= 0x20;
+		}
+	}
+	is_int(bad, 0, "key_eq sees every byte; the host hash depends on each");
+}
+
 void
 test_runtime__bt_c(void)
 {
@@ -292,5 +510,9 @@ test_runtime__bt_c(void)
 	subtest("determinism", test_determinism);
 	subtest("refusals", test_refusals);
 	subtest("hostile", test_hostile);
+	subtest("hostile tags", test_hostile_tags);
+	subtest("hostile order", test_hostile_order);
+	subtest("many", test_many);
+	subtest("words", test_words);
 	subtest("file", test_file);
 }

@@ -744,7 +744,7 @@ test_retransmit(void)
 	    F.srv.flaky);
 	ok(res.at - t0 < 1.0, "flaky: well before the deadline (%.3f s)",
 	    res.at - t0);
-	ok(!ev_is_active(&F.r.tmr), "retransmission timer stopped when idle");
+	ok(!ev_is_active(&F.r.ae.tmr), "retransmission timer stopped when idle");
 	fx_teardown();
 }
 
