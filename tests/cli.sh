@@ -39,7 +39,7 @@ check "no arguments: says what is missing" grep -q 'nothing to compile' "$tmp/ou
 "$bc" --help >"$tmp/out" 2>&1
 check "--help exits 0 with the synopsis" sh -c "test $? -eq 0 && grep -q '^usage: boundary-compile' '$tmp/out'"
 "$bc" --version >"$tmp/out" 2>&1
-check "--version names the policy format" grep -q 'policy format 1' "$tmp/out"
+check "--version names the policy format" grep -q 'policy format [0-9]' "$tmp/out"
 
 "$bc" --config "$tmp/missing.yaml" -o "$tmp/x.bpol" >"$tmp/out" 2>&1
 check "missing config: exit 2" test $? -eq 2
