@@ -538,6 +538,53 @@ functional() {	# functional TYPE WHO
 		    "stdout" "$rd/out" "stderr" "$rd/err"
 	fi
 
+	if want_run "$tag: SIGHUP"; then
+		# SIGHUP to boundary reloads the policy while the command runs
+		rd=$base/sighup
+		mkdir -p "$rd"
+		printf 'allowlist:\n  - "domain=api.test path=/ok/*"\n' >"$rd.yaml"
+		[ "$who" = user ] && chown "$TU_UID:$TU_GID" "$rd.yaml"
+		jstart "$rd" "$t" "$who" --config "$rd.yaml" -- sh -c '
+		c() { curl -sS -m 5 -o /dev/null -w "%{http_code}\n" "$1"; }
+		echo "before $(c https://api.test/new/a)"
+		: >asked
+		i=0; while [ ! -e go ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		echo "after $(c https://api.test/new/b)"'
+		i=0
+		while [ ! -e "$rd/work/asked" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		printf 'allowlist:\n  - "domain=api.test path=/ok/*"\n  - "domain=api.test path=/new/*"\n' >"$rd.yaml.new"
+		mv "$rd.yaml.new" "$rd.yaml"
+		kill -HUP "$J_PID" 2>/dev/null
+		sleep 0.3
+		: >"$rd/work/go"
+		jwait 25
+		need_status "$J_STATUS" 0 "boundary"
+		need_grep '^before 403$' "$rd/out" "denied before the reload"
+		need_grep '^after 200$' "$rd/out" "allowed after the reload"
+		need_grep 'policy reloaded' "$rd/err" "boundary's log"
+		report "$tag: SIGHUP reloads the policy while the command runs" \
+		    "stdout" "$rd/out" "stderr" "$rd/err"
+	fi
+
+	if want_run "$tag: terminal"; then
+		# bash -i on a pseudo-terminal: size, Ctrl-C, Ctrl-Z, jobs, resize
+		rd=$base/tty
+		rm -rf "$rd"
+		mkdir -p "$rd/home"
+		[ "$who" = user ] && chown -R "$TU_UID:$TU_GID" "$rd"
+		local pre=() variant=()
+		[ "$who" = user ] && pre=(setpriv "--reuid=$TU_UID" "--regid=$TU_GID" --init-groups)
+		[ "$t" = nsjail-nouserns ] && variant=(--no-user-namespace)
+		"${pre[@]}" env HOME="$rd/home" XDG_CONFIG_HOME="$rd/home/.config" \
+		    timeout 60 "$PY" "$here/tools/tty_session.py" "$BOUNDARY" \
+		    --jail-type "${t%%-*}" "${variant[@]}" --ephemeral-ca --log-level error \
+		    --proxy-port "$PP" -- >"$rd/out" 2>"$rd/err"
+		need_status "$?" 0 "tty_session.py"
+		need_no_grep '^FAIL' "$rd/out" "terminal steps"
+		report "$tag: interactive bash on a terminal: window size, Ctrl-C, Ctrl-Z, bg, jobs, resize, exit status" \
+		    "steps" "$rd/out" "stderr" "$rd/err"
+	fi
+
 	if want_run "$tag: python"; then
 		rd=$base/python
 		det_mark
