@@ -566,6 +566,42 @@ functional() {	# functional TYPE WHO
 		    "stdout" "$rd/out" "stderr" "$rd/err"
 	fi
 
+	if [ "$t" = nsjail ] && [ "$who" = root ] && want_run "$tag: DNS"; then
+		# The dummy DNS answers 6.6.6.6 and asks nobody; --use-real-dns
+		# relays to the host's resolver: here a fake one on the outer
+		# namespace's 127.0.0.1:53, named by a resolv.conf bound over
+		# /etc/resolv.conf in a mount namespace of boundary's own.
+		rd=$base/dns
+		rm -rf "$rd"
+		mkdir -p "$rd"
+		echo "nameserver 127.0.0.1" >"$rd/resolv.conf"
+		"$PY" "$here/tools/fake_dns.py" 127.0.0.1 53 "$rd/queries" >"$rd/fake.out" 2>&1 &
+		local fdns=$!
+		PIDS+=("$fdns")
+		i=0
+		while ! grep -q ready "$rd/fake.out" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		local mode
+		for mode in dummy real; do
+			local flag=()
+			[ $mode = real ] && flag=(--use-real-dns)
+			mkdir -p "$rd/$mode/home"
+			unshare --mount --propagation private sh -c '
+			    mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' sh "$rd/resolv.conf" \
+			    env HOME="$rd/$mode/home" timeout 30 "$BOUNDARY" "${flag[@]}" --ephemeral-ca \
+			    --log-level error --proxy-port "$PP" -- "$PY" -c \
+			    'import socket; print("addr", socket.gethostbyname("'$mode'-dns.test"))' \
+			    >"$rd/$mode/out" 2>"$rd/$mode/err"
+			need_status "$?" 0 "boundary ($mode)"
+		done
+		kill "$fdns" 2>/dev/null
+		need_grep '^addr 6\.6\.6\.6$' "$rd/dummy/out" "dummy answer"
+		need_grep '^addr 192\.0\.2\.55$' "$rd/real/out" "relayed answer"
+		need_no_grep 'dummy-dns\.test' "$rd/queries" "the resolver's log (dummy mode must ask nobody)"
+		need_grep '^real-dns\.test$' "$rd/queries" "the resolver's log (real mode)"
+		report "$tag: DNS: the dummy answers 6.6.6.6 and asks nobody; --use-real-dns relays to the host's resolver" \
+		    "dummy" "$rd/dummy/out" "real" "$rd/real/out" "stderr" "$rd/real/err"
+	fi
+
 	if want_run "$tag: terminal"; then
 		# bash -i on a pseudo-terminal: size, Ctrl-C, Ctrl-Z, jobs, resize
 		rd=$base/tty
