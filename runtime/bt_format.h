@@ -141,7 +141,9 @@ bt_cstr(const char *p, uint32_t *hdr)
  * byte per slot, which stays in cache) until a tag equals
  * BT_TAG(probe, hash), and compares that slot's key; it stops at an empty
  * tag or one whose distance is below the probe.  Most misses thus read no
- * slot at all, and most hits one.
+ * slot at all, and most hits one.  (Where the probe bound's tags after the
+ * home slot do not wrap, runtime/bt.c compares them all at once instead,
+ * which finds the same slots.)
  */
 #define BT_TAG(dist, hash) ((uint8_t)((dist) << 4 | ((hash) & 0xfu)))
 #define BT_TAG_DIST(t) ((uint32_t)(t) >> 4)

@@ -503,6 +503,123 @@ test_words(void)
 	is_int(bad, 0, "key_eq sees every byte; the host hash depends on each");
 }
 
+/*
+ * The all-at-once tag comparison (SSE2 where there is, the portable word
+ * version everywhere) gives exactly the slots a one-by-one probe would
+ * compare, for every hash nibble, probe bound and mix of tags.
+ */
+static void
+test_tag_hits(void)
+{
+	uint8_t tags[BT_TAG_SCAN];
+	uint64_t r = 0x9e3779b97f4a7c15ull;
+	uint32_t round, hash, mp, d, want;
+	int bad = 0, nonzero = 0;
+
+	for (round = 0; round < 20000; round++) {
+		hash = (uint32_t)(r >> 20);
+		for (d = 0; d < BT_TAG_SCAN; d++) {
+			r = r * 6364136223846793005ull + 1442695040888963407ull;
+			switch ((r >> 33) % 4) {
+			case 0:	/* a candidate at its distance */
+				tags[d] = BT_TAG(d, hash);
+				break;
+			case 1:
+				tags[d] = BT_TAG_EMPTY;
+				break;
+			case 2:	/* right nibble, wrong distance */
+				tags[d] = BT_TAG((d + 1 + (r >> 40) % 14) % 15,
+				    hash);
+				break;
+			default:
+				tags[d] = (uint8_t)(r >> 48);
+			}
+		}
+		for (mp = 0; mp <= BT_MAX_PROBE; mp++) {
+			want = 0;
+			for (d = 0; d <= mp; d++)
+				if (tags[d] == BT_TAG(d, hash))
+					want |= 1u << d;
+			nonzero += want != 0;
+			if (tag_hits(tags, hash, mp) != want ||
+			    (tag_hits_swar(tags, hash) & ((2u << mp) - 1)) !=
+			    want)
+				bad++;
+		}
+	}
+	ok(nonzero > 1000, "the cases include candidates (%d)", nonzero);
+	is_int(bad, 0, "tag_hits and tag_hits_swar agree with a probe loop");
+}
+
+/*
+ * A policy large enough that exact-host and edge lookups take the
+ * all-at-once path, with entries far from home, and also the probe loop
+ * near the end of a table: every host is found, near misses are not.
+ */
+static void
+test_scan(void)
+{
+	enum { N = 3000 };
+	static char text[N][64];
+	const char *rules[N];
+	unsigned char *buf;
+	size_t len;
+	char err[256] = "", host[64];
+	struct bt bt;
+	uint32_t i, far = 0, tail = 0;
+	int bad = 0;
+
+	for (i = 0; i < N; i++) {
+		if (i % 4 == 3)
+			snprintf(text[i], sizeof(text[i]),
+			    "domain=*.w%u.example.net", i);
+		else
+			snprintf(text[i], sizeof(text[i]),
+			    "domain=h%u.example.org", i);
+		rules[i] = text[i];
+	}
+	buf = compile_rules(rules, N, &len);
+	if (!ok(buf != NULL, "%d rules compile", N))
+		return;
+	if (!ok(bt_load_mem(&bt, buf, len, err, sizeof(err)) == 0,
+	    "and load: %s", err))
+		goto done;
+	for (i = 0; i < bt.nxhosts; i++) {
+		uint32_t d = BT_TAG_DIST(bt.xtags[i]), home;
+		if (bt.xtags[i] == BT_TAG_EMPTY)
+			continue;
+		home = i >= d ? i - d : i + bt.nxhosts - d;
+		far += d > 1 && home + BT_TAG_SCAN <= bt.nxhosts;
+		tail += home + BT_TAG_SCAN > bt.nxhosts;
+	}
+	ok(far > 0 && tail > 0, "exact hosts far from home (%u) and near the "
+	    "end (%u)", far, tail);
+	ok(bt.nhedges >= BT_TAG_SCAN, "host edge table of %u slots",
+	    bt.nhedges);
+	for (i = 0; i < N; i++) {
+		long got, miss;
+		if (i % 4 == 3) {
+			snprintf(host, sizeof(host), "a.w%u.example.net", i);
+			got = decide(&bt, "GET", host, "/");
+			snprintf(host, sizeof(host), "a.w%u.example.net", i + 1);
+			miss = decide(&bt, "GET", host, "/");
+		} else {
+			snprintf(host, sizeof(host), "h%u.example.org", i);
+			got = decide(&bt, "GET", host, "/");
+			snprintf(host, sizeof(host), "h%u.example.orh", i);
+			miss = decide(&bt, "GET", host, "/");
+		}
+		if (got != (long)i || miss != -1) {
+			tap_diag("rule %u: got %ld, near miss %ld", i, got, miss);
+			bad++;
+		}
+	}
+	is_int(bad, 0, "every host found, no near miss admitted");
+	bt_close(&bt);
+ done:
+	free(buf);
+}
+
 void
 test_runtime__bt_c(void)
 {
@@ -514,5 +631,7 @@ test_runtime__bt_c(void)
 	subtest("hostile order", test_hostile_order);
 	subtest("many", test_many);
 	subtest("words", test_words);
+	subtest("tag hits", test_tag_hits);
+	subtest("scan", test_scan);
 	subtest("file", test_file);
 }
