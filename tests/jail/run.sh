@@ -719,6 +719,17 @@ exits() {	# exits TYPE WHO
 	need_status "$J_STATUS" 125 "boundary --no-such-flag -- true"
 	report "$tag: exit: 125 for a bad flag" "stderr" "$rd/err"
 
+	if [ "$t" = landjail ] && [ "$who" = root ]; then
+		# a kernel without Landlock (its system calls give ENOSYS)
+		rd=$base/no-landlock
+		mkdir -p "$rd/home"
+		HOME="$rd/home" "$tmp/bin/no_landlock" "$BOUNDARY" --jail-type landjail \
+		    --ephemeral-ca --proxy-port "$PP" -- true >"$rd/out" 2>"$rd/err"
+		need_status "$?" 125 "boundary on a kernel without Landlock"
+		need_grep 'no Landlock.*use --jail-type nsjail' "$rd/err" "the error"
+		report "$tag: exit: 125 and what to do on a kernel without Landlock" "stderr" "$rd/err"
+	fi
+
 	# SIGTERM to boundary ends the jail and everything in it.
 	MARK=$((MARK + 1))
 	m="^sleep 98${RUNID}0$MARK\$"
@@ -1015,8 +1026,10 @@ inner_main() {
 
 	mkdir -p "$tmp/bin"
 	if ! cc -std=c11 -O1 -Wall -Wextra -Werror -pthread -o "$tmp/bin/side_doors" \
-	    "$here/escape/side_doors.c" 2>"$tmp/cc.err"; then
-		why+=("escape/side_doors.c does not compile")
+	    "$here/escape/side_doors.c" 2>"$tmp/cc.err" ||
+	    ! cc -std=c11 -O1 -Wall -Wextra -Werror -o "$tmp/bin/no_landlock" \
+	    "$here/tools/no_landlock.c" 2>>"$tmp/cc.err"; then
+		why+=("escape/side_doors.c or tools/no_landlock.c does not compile")
 		report "escape programs build" "cc" "$tmp/cc.err"
 	fi
 	chmod -R a+rX "$tmp/bin" "$tmp/pki/ca.pem"
