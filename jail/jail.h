@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 enum jail_type {
@@ -51,6 +52,13 @@ struct jail {
 	const char *ca_cert;		/* our CA certificate alone, or NULL */
 	const char *ca_dir;		/* directory holding the CA key: hidden in nsjail */
 	const char *proxy_addr;		/* landjail: numeric loopback address of the proxy */
+	/*
+	 * landjail: called (from the supervisor thread) with each
+	 * destination a connect() of process <pid> was refused; or NULL.
+	 */
+	void (*refused)(const struct sockaddr_storage *sa, pid_t pid,
+	    void *arg);
+	void *refused_arg;
 
 	/* ---- filled in by jail_start ---- */
 	pid_t pid;			/* the jail's first process (nsjail: its init) */

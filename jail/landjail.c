@@ -117,6 +117,9 @@ struct landjail {
 	size_t resp_size;
 	struct seccomp_notif *req; /* the thread's buffers, of those sizes */
 	struct seccomp_notif_resp *resp;
+	/* j->refused, j->refused_arg: told of each refused destination */
+	void (*refused)(const struct sockaddr_storage *, pid_t, void *);
+	void *refused_arg;
 };
 
 static void set_err(struct jail *, const char *, ...)
@@ -637,8 +640,11 @@ handle_connect(const struct landjail *lj, const struct seccomp_notif *req,
 	/* After the read: the pid was not reused behind our back. */
 	if (!id_valid(lj, req->id))
 		return ESRCH;
-	if ((e = check_dest(lj, domain, &ss, (size_t)addrlen)) != 0)
+	if ((e = check_dest(lj, domain, &ss, (size_t)addrlen)) != 0) {
+		if (e == EACCES && lj->refused != NULL)
+			lj->refused(&ss, (pid_t)req->pid, lj->refused_arg);
 		return e;
+	}
 	if (connect(sock, (struct sockaddr *)&ss, (socklen_t)addrlen) == -1)
 		return errno;
 	return 0;
@@ -885,6 +891,8 @@ landjail_parent(struct jail *j)
 	}
 	lj->listener = -1;
 	lj->stop_fd = -1;
+	lj->refused = j->refused;
+	lj->refused_arg = j->refused_arg;
 	if (set_proxy(lj, j->proxy_addr, j->proxy_port) == -1) {
 		set_err(j,
 		    "jail: landjail: proxy address '%s' is not a "

@@ -4,6 +4,7 @@
  * in either mode (the open file limit, confinement).  Split out of main.c
  * so that it stays thin (STYLE rule 3).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -216,6 +217,31 @@ remove_run_dir(struct jailrun *r)
 	r->dir[0] = '\0';
 }
 
+/*
+ * landjail: a connect() the supervisor refused (a thread of its own calls
+ * this: log_* write each line with one write()).
+ */
+static void
+jail_refused(const struct sockaddr_storage *sa, pid_t pid, void *arg)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	(void)arg;
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr));
+		port = ntohs(in->sin_port);
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
+		port = ntohs(in6->sin6_port);
+	}
+	log_warn("landjail: refused a connect() of process %ld to %s port %u: "
+	    "only the proxy may be reached (clients find it in HTTP_PROXY)",
+	    (long)pid, addr, port);
+}
+
 /* The jail's first process ended: its status is ours; stop serving. */
 static void
 jail_child_cb(struct ev_loop *loop, ev_child *w, int revents)
@@ -274,6 +300,7 @@ run_jail(struct options *o, struct proxy_cfg *cfg, const char *ca_dir)
 	r.j.no_user_namespace = o->no_user_namespace;
 	r.j.use_real_dns = o->use_real_dns;
 	r.j.proxy_addr = o->listen;
+	r.j.refused = jail_refused;
 	r.j.ca_dir = ca_dir;
 	r.px = &px;
 	/*

@@ -839,6 +839,11 @@ escapes() {	# escapes TYPE WHO
 	attempt "$t" "$who" "tcp-$F4-80-443-8080" "$n4" -- "$PY" "$e/tcp_foreign.py" "$F4" 80 443 8080
 	attempt "$t" "$who" "tcp-[$F6]-80-443-8080" "$n6" -- "$PY" "$e/tcp_foreign.py" "$F6" 80 443 8080
 	attempt "$t" "$who" "tcp-foreign-proxy-port" "" -- sh -c "$PY $e/tcp_foreign.py $F4 $PP && $PY $e/tcp_foreign.py $F6 $PP"
+	rd=$tmp/runs/$t-$who/esc-tcp-foreign-proxy-port
+	if [ "${t%%-*}" = landjail ] && want_run "$t/$who: escape: tcp-foreign-proxy-port"; then
+		need_grep "landjail: refused a connect\\(\\) of process [0-9]+ to $F4 port $PP" "$rd/err" "boundary's log"
+		report "$t/$who: landjail: boundary logs each refused connect() with its destination" "stderr" "$rd/err"
+	fi
 	attempt "$t" "$who" "udp-foreign-53-443" "" -- "$PY" "$e/udp_foreign.py" "$F4:53" "$F4:443" "[$F6]:443" "[$F6]:53"
 	attempt "$t" "$who" "dns-txt-exfil" "$([ "${t%%-*}" = nsjail ] && echo 'dns/udp [0-9.]+: blocked: dns answer')" \
 	    -- "$PY" "$e/dns_exfil.py" "$F4"
