@@ -35,8 +35,9 @@ static const int forwarded[] = {
 	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
 };
 
-void
-init_block_signals(sigset_t *set)
+/* What init_run waits for. */
+static void
+wait_set(sigset_t *set)
 {
 	size_t i;
 
@@ -45,6 +46,12 @@ init_block_signals(sigset_t *set)
 	sigaddset(set, JAIL_PDEATH_SIG);
 	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaddset(set, forwarded[i]);
+}
+
+void
+init_block_signals(sigset_t *set)
+{
+	wait_set(set);
 	sigprocmask(SIG_BLOCK, set, NULL);
 }
 
@@ -126,16 +133,11 @@ init_run(struct jail *j, pid_t target)
 	struct jail_msg m;
 	siginfo_t si;
 	sigset_t set;
-	size_t i;
 	pid_t p;
 	int st, sig;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, JAIL_PDEATH_SIG);
-	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(&set, forwarded[i]);
-	/* the caller blocked <set> (init_block_signals) before the fork */
+	/* the caller blocked these (init_block_signals) before the fork */
+	wait_set(&set);
 	for (;;) {
 		sig = sigwaitinfo(&set, &si);
 		if (sig == -1) {

@@ -25,6 +25,13 @@
 
 extern char **environ;
 
+const char *const jail_system_bundles[JAIL_NSYSTEM_BUNDLES] = {
+	"/etc/ssl/certs/ca-certificates.crt",	/* Debian, Ubuntu, Alpine */
+	"/etc/pki/tls/certs/ca-bundle.crt",	/* Fedora, RHEL */
+	"/etc/ssl/ca-bundle.pem",		/* openSUSE */
+	"/etc/ssl/cert.pem",			/* Arch, BSD-style */
+};
+
 const char *
 jail_type_str(enum jail_type t)
 {
@@ -144,7 +151,7 @@ jail_recv(int fd, struct jail_msg *m, int *fds, size_t maxfds, size_t *nfds)
 		for (i = 0; i < got; i++)
 			close(tmp[i]);
 		if (n >= 0)
-			errno = EPROTO;
+			errno = n == 0 ? EPIPE : EPROTO;
 		return -1;
 	}
 	for (i = 0; i < got; i++)

@@ -35,6 +35,14 @@ const char *jail_type_str(enum jail_type);
 
 #define JAIL_MAX_FDS	4	/* listening sockets handed to the proxy */
 
+/*
+ * Where distributions keep the system CA bundle that tools read by
+ * default: the jail's bundle starts with the first that exists, and
+ * nsjail binds it over each one that exists.
+ */
+#define JAIL_NSYSTEM_BUNDLES	4
+extern const char *const jail_system_bundles[JAIL_NSYSTEM_BUNDLES];
+
 /* Fixed answers of the dummy DNS (the Go tool's values). */
 #define JAIL_DUMMY_A	"6.6.6.6"
 #define JAIL_DUMMY_AAAA	"2001:db8::1"

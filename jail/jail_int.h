@@ -19,6 +19,8 @@ enum jail_msg_type {
 	JAIL_MSG_ERROR,		/* child -> boundary: setup failed, text says why */
 	JAIL_MSG_RELEASE,	/* boundary -> child: the proxy serves; go */
 	JAIL_MSG_STATUS,	/* init -> boundary: the target's wait status */
+	JAIL_MSG_LISTENER,	/* landjail child -> boundary: the seccomp
+				   listener (SCM_RIGHTS); value: Landlock ABI */
 	JAIL_MSG_COUNT
 };
 
@@ -37,7 +39,11 @@ struct jail_msg {
 /* jail.c: messages */
 int jail_send(int fd, const struct jail_msg *m, const int *fds, size_t nfds)
     __attribute__((warn_unused_result));
-/* Receives one message and up to <maxfds> fds (count in *nfds). */
+/*
+ * Receives one message and up to <maxfds> fds (count in *nfds).  -1 with
+ * errno EPIPE when the peer is gone, EPROTO for a malformed message (its
+ * fds closed), or recvmsg's own error.
+ */
 int jail_recv(int fd, struct jail_msg *m, int *fds, size_t maxfds,
     size_t *nfds) __attribute__((warn_unused_result));
 /* Sets j->err from a printf format, with a "jail: " prefix. */

@@ -84,13 +84,6 @@
 /* How long landjail_parent waits for the child's listener. */
 #define LJ_SYNC_TIMEOUT_MS 10000
 
-/* The one message the child sends on j->sync[1], with the listener. */
-#define LJ_MSG_MAGIC 0x6c6a6e31u /* "ljn1" */
-struct lj_msg {
-	uint32_t magic;
-	int32_t abi; /* Landlock ABI the child applied */
-};
-
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for one thread */
 #endif
@@ -379,41 +372,20 @@ build_filter(struct bpf_asm *b)
 	return (int)b->n;
 }
 
-/* Sends <fd> with a struct lj_msg on <sock>.  0 or -1 (errno). */
+/*
+ * Sends the seccomp listener <fd> to boundary on <sock>: a JAIL_MSG_LISTENER
+ * (value: the Landlock ABI the child applied) with that one fd.  0 or -1
+ * (errno).
+ */
 static int
 send_listener(int sock, int fd, int abi)
 {
-	struct lj_msg m = {LJ_MSG_MAGIC, abi};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {&m, sizeof(m)};
-	struct msghdr mh;
-	struct cmsghdr *c;
-	ssize_t n;
+	struct jail_msg m;
 
-	memset(&mh, 0, sizeof(mh));
-	memset(&u, 0, sizeof(u));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -1;
-	if ((size_t)n != sizeof(m)) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
+	memset(&m, 0, sizeof(m));
+	m.type = JAIL_MSG_LISTENER;
+	m.value = abi;
+	return jail_send(sock, &m, &fd, 1);
 }
 
 /*
@@ -768,29 +740,18 @@ set_proxy(struct landjail *lj, const char *addr, uint16_t port)
 }
 
 /*
- * Receives the child's struct lj_msg with exactly one fd from <sock>,
+ * Receives the child's JAIL_MSG_LISTENER with exactly one fd from <sock>,
  * waiting at most LJ_SYNC_TIMEOUT_MS.  Returns the fd (O_CLOEXEC) or -1
  * with j->err set.  A child that failed first (jail_die) sent a
- * struct jail_msg of type JAIL_MSG_ERROR instead: its text becomes
- * j->err.
+ * JAIL_MSG_ERROR instead: its text becomes j->err.
  */
 static int
 recv_listener(struct jail *j, int sock)
 {
-	union {
-		struct lj_msg m;
-		struct jail_msg jm;
-	} msg;
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {&msg, sizeof(msg)};
-	struct msghdr mh;
-	struct cmsghdr *c;
 	struct pollfd pfd = {sock, POLLIN, 0};
-	int fd = -1, nfd = 0, i, r;
-	ssize_t n;
+	struct jail_msg m;
+	size_t nfd;
+	int fd = -1, r;
 
 	do
 		r = poll(&pfd, 1, LJ_SYNC_TIMEOUT_MS);
@@ -806,54 +767,27 @@ recv_listener(struct jail *j, int sock)
 		    LJ_SYNC_TIMEOUT_MS);
 		return -1;
 	}
-	memset(&mh, 0, sizeof(mh));
-	memset(&msg, 0, sizeof(msg));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n == -1 && errno == EINTR);
-	if (n == -1) {
-		set_err(j, "jail: landjail: recvmsg: %s", strerror(errno));
+	if (jail_recv(sock, &m, &fd, 1, &nfd) == -1) {
+		if (errno == EPIPE)
+			set_err(j,
+			    "jail: landjail: the child ended before sending "
+			    "its seccomp listener");
+		else
+			set_err(j, "jail: landjail: bad message from the child: "
+			    "%s", strerror(errno));
 		return -1;
 	}
-	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (i = 0; CMSG_LEN((i + 1) * sizeof(int)) <= c->cmsg_len;
-		     i++, nfd++) {
-			int x;
-
-			memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (fd == -1)
-				fd = x;
-			else
-				close(x); /* one only: refused below */
-		}
-	}
-	if (n == 0) {
-		set_err(j,
-		    "jail: landjail: the child ended before sending "
-		    "its seccomp listener");
-		goto fail;
-	}
-	if (n == (ssize_t)sizeof(msg.m) && msg.m.magic == LJ_MSG_MAGIC &&
-	    !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && nfd == 1)
+	if (m.type == JAIL_MSG_LISTENER && nfd == 1)
 		return fd;
-	if (n == (ssize_t)sizeof(msg.jm) && nfd == 0 &&
-	    msg.jm.type == JAIL_MSG_ERROR &&
-	    memchr(msg.jm.text, '\0', sizeof(msg.jm.text)) != NULL)
-		set_err(j, "%s", msg.jm.text);
+	if (nfd == 1)
+		close(fd);
+	if (m.type == JAIL_MSG_ERROR && nfd == 0)
+		set_err(j, "%s", m.text);
 	else
 		set_err(j,
 		    "jail: landjail: bad message from the child "
-		    "(%zd bytes, %d fds)",
-		    n, nfd);
- fail:
-	if (fd != -1)
-		close(fd);
+		    "(type %u, %zu fds)",
+		    (unsigned)m.type, nfd);
 	return -1;
 }
 

@@ -32,18 +32,9 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "jail_int.h"
-
-/* Where distributions keep the system bundle that tools read by default. */
-static const char *const system_bundles[] = {
-	"/etc/ssl/certs/ca-certificates.crt",	/* Debian, Ubuntu, Alpine */
-	"/etc/pki/tls/certs/ca-bundle.crt",	/* Fedora, RHEL */
-	"/etc/ssl/ca-bundle.pem",		/* openSUSE */
-	"/etc/ssl/cert.pem",			/* Arch, BSD-style */
-};
 
 static int
 write_file(const char *path, const char *text)
@@ -141,18 +132,16 @@ step_mounts(struct jail *j)
 	}
 	if (j->ca_bundle == NULL)
 		return 0;
-	for (i = 0; i < sizeof(system_bundles) / sizeof(system_bundles[0]);
-	    i++) {
-		if (lstat(system_bundles[i], &st) == -1)
+	for (i = 0; i < JAIL_NSYSTEM_BUNDLES; i++) {
+		const char *path = jail_system_bundles[i];
+
+		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
 			continue;
-		if (stat(system_bundles[i], &st) == -1 || !S_ISREG(st.st_mode))
-			continue;
-		if (mount(j->ca_bundle, system_bundles[i], NULL, MS_BIND,
-		    NULL) == -1 ||
-		    mount(NULL, system_bundles[i], NULL, MS_BIND | MS_REMOUNT |
-		    MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) == -1) {
-			jail_err(j, "mounts: CA bundle over %s: %s",
-			    system_bundles[i], strerror(errno));
+		if (mount(j->ca_bundle, path, NULL, MS_BIND, NULL) == -1 ||
+		    mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY |
+		    MS_NOSUID | MS_NODEV, NULL) == -1) {
+			jail_err(j, "mounts: CA bundle over %s: %s", path,
+			    strerror(errno));
 			return -1;
 		}
 	}
@@ -318,9 +307,5 @@ nsjail_ready(struct jail *j)
 		j->dns_fds[j->ndns++] = fds[i];
 	return 0;
  fail:
-	kill(j->pid, SIGKILL);
-	while (waitpid(j->pid, NULL, 0) == -1 && errno == EINTR)
-		;
-	j->pid = -1;
-	return -1;
+	return -1;	/* jail_ready ends the child */
 }

@@ -95,14 +95,6 @@ run_confine(const struct options *o, const char *run_dir, int thread_only)
 
 /* ---- the command in the jail ---------------------------------------------- */
 
-/* Where distributions keep the system CA bundle. */
-static const char *const system_bundles[] = {
-	"/etc/ssl/certs/ca-certificates.crt",
-	"/etc/pki/tls/certs/ca-bundle.crt",
-	"/etc/ssl/ca-bundle.pem",
-	"/etc/ssl/cert.pem",
-};
-
 struct jailrun {
 	struct jail j;
 	struct proxy *px;
@@ -150,8 +142,8 @@ fill_bundle(struct jailrun *r, const char *ca_cert)
 	f = fopen(r->bundle, "we");
 	if (f == NULL)
 		return -1;
-	for (i = 0; i < sizeof(system_bundles) / sizeof(system_bundles[0]); i++)
-		if (append_file(f, system_bundles[i]) == 0)
+	for (i = 0; i < JAIL_NSYSTEM_BUNDLES; i++)
+		if (append_file(f, jail_system_bundles[i]) == 0)
 			break;
 	if (append_file(f, ca_cert) == -1)
 		ret = -1;

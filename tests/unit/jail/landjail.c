@@ -1083,28 +1083,13 @@ test_unprivileged(void)
 static int
 send_two(int sock)
 {
-	struct lj_msg m = {LJ_MSG_MAGIC, 4};
+	struct jail_msg m;
 	int fds[2] = {0, 0};
-	union {
-		char buf[CMSG_SPACE(sizeof(fds))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {&m, sizeof(m)};
-	struct msghdr mh;
-	struct cmsghdr *c;
 
-	memset(&mh, 0, sizeof(mh));
-	memset(&u, 0, sizeof(u));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	return sendmsg(sock, &mh, 0) == (ssize_t)sizeof(m) ? 0 : -1;
+	memset(&m, 0, sizeof(m));
+	m.type = JAIL_MSG_LISTENER;
+	m.value = 4;
+	return jail_send(sock, &m, fds, 2);
 }
 
 static void
