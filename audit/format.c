@@ -56,6 +56,45 @@ put_s(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
+/* A string literal, its length known at compile time. */
+#define PUT_LIT(o, lit) put((o), "" lit, sizeof(lit) - 1)
+
+/* <v> in decimal, zero-padded to at least <width> digits (at most 20). */
+static void
+put_dec(struct out *o, long v, int width)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+
+	if (width > 20)
+		width = 20;
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0 || sizeof(tmp) - i < (size_t)width);
+	if (v < 0)
+		tmp[--i] = '-';
+	put(o, tmp + i, sizeof(tmp) - i);
+}
+
+/* "2006-01-02T15:04:05" of <tm>, as strftime's %Y-%m-%dT%H:%M:%S. */
+static void
+put_tm(struct out *o, const struct tm *tm)
+{
+	put_dec(o, (long)tm->tm_year + 1900, 4);
+	put_c(o, '-');
+	put_dec(o, tm->tm_mon + 1, 2);
+	put_c(o, '-');
+	put_dec(o, tm->tm_mday, 2);
+	put_c(o, 'T');
+	put_dec(o, tm->tm_hour, 2);
+	put_c(o, ':');
+	put_dec(o, tm->tm_min, 2);
+	put_c(o, ':');
+	put_dec(o, tm->tm_sec, 2);
+}
+
 static void
 put_u(struct out *o, uint64_t v)
 {
@@ -130,6 +169,34 @@ format_utf8(const unsigned char *p, size_t n, uint32_t *cp)
 
 /* ---- JSON --------------------------------------------------------------- */
 
+/*
+ * The bytes JSON takes as they are: printable ASCII but '"' and '\\'
+ * (0x20-0x7e without 0x22 and 0x5c), one bit each.
+ */
+static const uint64_t json_plain[2] = {
+	0xfffffffb00000000u, /* 0x00-0x3f: 0x20-0x3f but '"' */
+	0x7fffffffefffffffu, /* 0x40-0x7f: all but '\\' and DEL */
+};
+#define JSON_PLAIN(b) ((b) < 0x80 && (json_plain[(b) >> 6] >> ((b) & 63) & 1))
+
+/*
+ * Whether any of the 8 bytes in <w> is not JSON_PLAIN.  With no byte of
+ * 0x80 or above (tested first), each term is exact: (x - 0x01..) & ~x
+ * has a high bit set iff x has a zero byte, (w - 0x20..) & ~w iff w has
+ * a byte below 0x20, and w + 0x01.. iff w has a 0x7f byte.
+ */
+static int
+json_special8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, high = ones << 7;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	if ((w & high) != 0)
+		return 1;
+	return ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b) | (w + ones)) & high) != 0;
+}
+
 static void
 json_str(struct out *o, const char *s, size_t n)
 {
@@ -141,10 +208,18 @@ json_str(struct out *o, const char *s, size_t n)
 	while (i < n) {
 		unsigned char b = p[i];
 
-		if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\') {
-			size_t j = i;
-			while (j < n && p[j] >= 0x20 && p[j] < 0x7f &&
-			    p[j] != '"' && p[j] != '\\')
+		if (JSON_PLAIN(b)) {
+			size_t j = i + 1;
+			uint64_t w;
+
+			/* eight bytes at a time while none needs escaping */
+			while (n - j >= 8) {
+				memcpy(&w, p + j, 8);
+				if (json_special8(w))
+					break;
+				j += 8;
+			}
+			while (j < n && JSON_PLAIN(p[j]))
 				j++;
 			put(o, p + i, j - i);
 			i = j;
@@ -194,24 +269,45 @@ json_str(struct out *o, const char *s, size_t n)
 	put_c(o, '"');
 }
 
-/* RFC 3339 in UTC with nanoseconds: 2026-11-23T14:58:47.123456789Z */
+/*
+ * RFC 3339 in UTC with nanoseconds: 2026-11-23T14:58:47.123456789Z.  The
+ * part up to the seconds changes once a second: each thread keeps the
+ * last one it wrote.
+ */
 static void
 put_time_utc_ns(struct out *o, const struct timespec *ts)
 {
+	static _Thread_local struct {
+		time_t sec;
+		int valid;
+		size_t n;
+		char s[32];
+	} last;
 	struct tm tm;
-	char tmp[64];
-	int n;
+	char ns[9];
+	long v = ts->tv_nsec;
+	int i;
 
-	if (gmtime_r(&ts->tv_sec, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	n = snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (long)ts->tv_nsec);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		o->over = 1;
-		return;
+	if (!last.valid || last.sec != ts->tv_sec) {
+		struct out t = { last.s, sizeof(last.s), 0, 0 };
+
+		if (gmtime_r(&ts->tv_sec, &tm) == NULL)
+			memset(&tm, 0, sizeof(tm));
+		put_tm(&t, &tm);
+		last.valid = !t.over;
+		last.sec = ts->tv_sec;
+		last.n = t.n;
 	}
-	put(o, tmp, (size_t)n);
+	put(o, last.s, last.n);
+	put_c(o, '.');
+	if (v < 0 || v > 999999999)	/* not from clock_gettime */
+		v = 0;
+	for (i = 8; i >= 0; i--) {
+		ns[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	put(o, ns, sizeof(ns));
+	put_c(o, 'Z');
 }
 
 static int
@@ -229,30 +325,30 @@ format_json(char *buf, size_t cap, const struct audit_rec *r,
 {
 	struct out o = { buf, cap, 0, 0 };
 
-	put_s(&o, "{\"event_time\":\"");
+	PUT_LIT(&o, "{\"event_time\":\"");
 	put_time_utc_ns(&o, &r->event_time);
-	put_s(&o, "\",\"session_id\":");
+	PUT_LIT(&o, "\",\"session_id\":");
 	json_str(&o, session_id, strlen(session_id));
-	put_s(&o, ",\"sequence\":");
+	PUT_LIT(&o, ",\"sequence\":");
 	put_u(&o, r->sequence);
-	put_s(&o, ",\"decision\":\"");
+	PUT_LIT(&o, ",\"decision\":\"");
 	put_s(&o, audit_decision_str(r->decision));
-	put_s(&o, "\",\"http_method\":");
+	PUT_LIT(&o, "\",\"http_method\":");
 	json_str(&o, r->method, r->method_len);
-	put_s(&o, ",\"http_url\":");
+	PUT_LIT(&o, ",\"http_url\":");
 	json_str(&o, r->url, r->url_len);
 	if (r->trunc & AUDIT_TRUNC_URL)
-		put_s(&o, ",\"http_url_truncated\":true");
+		PUT_LIT(&o, ",\"http_url_truncated\":true");
 	if (r->decision == AUDIT_ALLOW) {
-		put_s(&o, ",\"matched_rule\":");
+		PUT_LIT(&o, ",\"matched_rule\":");
 		json_str(&o, r->rule, r->rule_len);
 	} else {
-		put_s(&o, ",\"reason\":");
-		put_s(&o, "\"");
+		PUT_LIT(&o, ",\"reason\":");
+		PUT_LIT(&o, "\"");
 		put_s(&o, reason_str(r->reason));
-		put_s(&o, "\"");
+		PUT_LIT(&o, "\"");
 	}
-	put_s(&o, ",\"host\":");
+	PUT_LIT(&o, ",\"host\":");
 	json_str(&o, r->host, r->host_len);
 	put_c(&o, '}');
 	return finish(&o);
@@ -404,20 +500,13 @@ static void
 put_time_local_ms(struct out *o, const struct timespec *ts)
 {
 	struct tm tm;
-	char tmp[64];
 	long off;
-	int n;
 
 	if (localtime_r(&ts->tv_sec, &tm) == NULL)
 		memset(&tm, 0, sizeof(tm));
-	n = snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ld",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (long)ts->tv_nsec / 1000000);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		o->over = 1;
-		return;
-	}
-	put(o, tmp, (size_t)n);
+	put_tm(o, &tm);
+	put_c(o, '.');
+	put_dec(o, ts->tv_nsec / 1000000, 3);
 	off = tm.tm_gmtoff;
 	if (off == 0) {
 		put_c(o, 'Z');
@@ -427,12 +516,9 @@ put_time_local_ms(struct out *o, const struct timespec *ts)
 	if (off < 0)
 		off = -off;
 	off /= 60;
-	n = snprintf(tmp, sizeof(tmp), "%02ld:%02ld", off / 60, off % 60);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		o->over = 1;
-		return;
-	}
-	put(o, tmp, (size_t)n);
+	put_dec(o, off / 60, 2);
+	put_c(o, ':');
+	put_dec(o, off % 60, 2);
 }
 
 enum audit_level

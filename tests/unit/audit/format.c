@@ -3,7 +3,9 @@
  * sample records of reference/boundary-facts.md 7.2, field order, RFC 3339
  * with nanoseconds, Go's local-zone millisecond time, JSON escaping edge
  * cases (quotes, backslash, controls, DEL, invalid and 4-byte UTF-8),
- * slog's quoting rules value by value, and bounds on every buffer size.
+ * slog's quoting rules value by value, and bounds on every buffer size;
+ * the eight-bytes-at-a-time scan of json_str against the byte-wise rule,
+ * and the zero-padded numbers of the time stamps.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,6 +287,127 @@ test_worst_case(void)
 	ok(n > 0, "worst text line fits AUDIT_LINE_MAX (%d)", n);
 }
 
+/* json_special8 against JSON_PLAIN byte by byte. */
+static int
+special8_ref(uint64_t w)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (!JSON_PLAIN((unsigned)(w >> (8 * i)) & 0xff))
+			return 1;
+	return 0;
+}
+
+static void
+test_json_word_scan(void)
+{
+	static const unsigned char edge[] = { 0x00, 0x01, 0x1f, 0x20, 0x21,
+		0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7e, 0x7f, 0x80, 0xc3, 0xfe, 0xff };
+	const uint64_t plain = 0x6161616161616161u; /* "aaaaaaaa" */
+	uint64_t w, x = 0x9e3779b97f4a7c15u;
+	unsigned pos, v, bad = 0, n, i;
+	char in[48], want[64];
+	const char *got;
+
+	for (pos = 0; pos < 8; pos++)
+		for (v = 0; v < 256; v++) {
+			w = (plain & ~(0xffu * (1ULL << (8 * pos)))) |
+			    ((uint64_t)v << (8 * pos));
+			bad += json_special8(w) != special8_ref(w);
+		}
+	ok(bad == 0, "json_special8: every byte value at every position "
+	    "(%u wrong)", bad);
+	bad = 0;
+	for (n = 0; n < 200000; n++) {
+		w = 0;
+		for (i = 0; i < 8; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			v = (x & 3) == 0 ? (unsigned)(x >> 8) & 0xff
+			                 : edge[(x >> 8) % sizeof(edge)];
+			if ((x >> 20) & 1)
+				v = 0x20 + (unsigned)(x >> 24) % 0x5f;
+			w |= (uint64_t)v << (8 * i);
+		}
+		bad += json_special8(w) != special8_ref(w);
+	}
+	ok(bad == 0, "json_special8: 200,000 mixed words (%u wrong)", bad);
+
+	/* one '"' at each offset of a 40-byte string: the word scan stops */
+	bad = 0;
+	for (pos = 0; pos < 40; pos++) {
+		memset(in, 'x', 40);
+		in[pos] = '"';
+		snprintf(want, sizeof(want), "\"%.*s\\\"%.*s\"", (int)pos, in,
+		    (int)(39 - pos), in + pos + 1);
+		got = json_of(in, 40);
+		bad += strcmp(got, want) != 0;
+	}
+	ok(bad == 0, "a quote at any of 40 offsets is escaped (%u wrong)",
+	    bad);
+	bad = 0;
+	for (pos = 0; pos < 39; pos++) {
+		memset(in, 'x', 40);
+		in[pos] = '\xc3';
+		in[pos + 1] = '\xa9';
+		snprintf(want, sizeof(want), "\"%.40s\"", in);
+		got = json_of(in, 40);
+		bad += strcmp(got, want) != 0;
+	}
+	ok(bad == 0, "U+00E9 at any of 39 offsets stays as it is (%u wrong)",
+	    bad);
+}
+
+static void
+test_put_dec(void)
+{
+	struct out o = { line, sizeof(line) - 1, 0, 0 };
+
+	put_dec(&o, 5, 9);
+	put_c(&o, ' ');
+	put_dec(&o, 123456789, 9);
+	put_c(&o, ' ');
+	put_dec(&o, 12345, 4);
+	put_c(&o, ' ');
+	put_dec(&o, 0, 2);
+	put_c(&o, ' ');
+	put_dec(&o, -7, 2);
+	line[o.n] = '\0';
+	is_str(line, "000000005 123456789 12345 00 -07", "put_dec pads and widens");
+}
+
+/* The cached date and time of day follow the second that is asked for. */
+static void
+test_time_cache(void)
+{
+	static const struct {
+		time_t sec;
+		long ns;
+		const char *want;
+	} t[] = {
+		{ 1795446000, 5, "2026-11-23T15:00:00.000000005Z" },
+		{ 1795446000, 999999999, "2026-11-23T15:00:00.999999999Z" },
+		{ 1795446001, 0, "2026-11-23T15:00:01.000000000Z" },
+		{ 1795446000, 1, "2026-11-23T15:00:00.000000001Z" },
+		{ 0, 0, "1970-01-01T00:00:00.000000000Z" },
+		{ 253402300799, 123, "9999-12-31T23:59:59.000000123Z" },
+	};
+	struct timespec ts;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct out o = { line, sizeof(line) - 1, 0, 0 };
+
+		ts.tv_sec = t[i].sec;
+		ts.tv_nsec = t[i].ns;
+		put_time_utc_ns(&o, &ts);
+		line[o.over ? 0 : o.n] = '\0';
+		is_str(line, t[i].want, "UTC time %zu", i);
+	}
+}
+
 void
 test_audit__format_c(void)
 {
@@ -292,6 +415,9 @@ test_audit__format_c(void)
 
 	test_json_lines();
 	test_json_escaping();
+	test_json_word_scan();
+	test_put_dec();
+	test_time_cache();
 	test_json_parses();
 	test_text_lines();
 	test_text_quoting();
