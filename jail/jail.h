@@ -13,6 +13,10 @@
  *             no foreign syscall ABI) whose connect() calls are checked
  *             and performed by a supervisor thread in boundary.
  *
+ * confine.c confines boundary itself (no_new_privs, capabilities, Landlock,
+ * a seccomp allow-list) at the end of its init; it shares landjail.c's
+ * Landlock probe and BPF assembly.
+ *
  * Modules that run on both sides of the fork expose <stem>_child(struct
  * jail *) (in the child, before execve) and <stem>_parent(struct jail *)
  * (in boundary); jail.c calls them in a fixed, commented order.
@@ -119,9 +123,6 @@ void jail_die(struct jail *j, const char *fmt, ...)
 
 /* ---- landjail.c ---------------------------------------------------------- */
 
-/* Landlock ABI of the running kernel, or -1 (errno says why). */
-int landjail_abi(void);
-
 /*
  * In the child, just before execve: Landlock (connect TCP only to
  * j->proxy_port, no TCP bind, scoping on ABI >= 6), then the seccomp
@@ -139,5 +140,62 @@ int landjail_parent(struct jail *j) __attribute__((warn_unused_result));
 
 /* Stops the supervisor thread and frees j->lj (idempotent). */
 void landjail_stop(struct jail *j);
+
+/* ---- confine.c ----------------------------------------------------------- */
+
+/*
+ * The proxy's self-confinement (DESIGN.md section 4, last bullet; STYLE
+ * rule 30), called by runtime/run.c once, at the end of init: the
+ * listeners bound, the CA loaded, the audit sinks and log file open, the
+ * TLS contexts and system roots loaded, and in jail mode after the
+ * jail's first process was forked.  Irreversible.
+ *
+ * Applies, in this order:
+ *   1. PR_SET_NO_NEW_PRIVS;
+ *   2. the capabilities of the calling thread are emptied (capset);
+ *   3. Landlock, when the kernel has it (else skipped and said so in the
+ *      summary): the filesystem read-only beneath cfg->read_paths,
+ *      writable beneath cfg->write_paths, nothing elsewhere; no TCP bind
+ *      (ABI >= 4); TCP connect, signals and abstract sockets unrestricted;
+ *   4. a seccomp allow-list of the system calls serving makes (the table
+ *      in confine.c); anything else fails with EPERM, a foreign syscall
+ *      ABI kills the process.
+ *
+ * Landlock, no_new_privs and capabilities are per thread, and without
+ * LANDLOCK_RESTRICT_SELF_TSYNC (not used) Landlock binds the calling
+ * thread and the threads it creates later only.  Hence:
+ *   thread_only = 0: the whole process.  It must be single threaded:
+ *      confine_self checks /proc/self and fails otherwise.
+ *   thread_only = 1: the calling thread and its future threads only; a
+ *      thread that exists already (the landjail connect() supervisor)
+ *      keeps all of its rights.
+ *
+ * A read or write path that does not exist is skipped.  Landlock rules
+ * stick to inodes: a file replaced by rename (an editor's save,
+ * boundary-compile -o) is a new inode that a rule on the old file does
+ * not cover, so pass the directory of a file that SIGHUP re-reads.
+ */
+struct confine_cfg {
+	const char *const *read_paths; /* files or dirs that stay readable */
+	size_t nread;
+	const char *const *write_paths; /* dirs where files may be written */
+	size_t nwrite;
+	int thread_only; /* 1: the calling thread (and later ones) only */
+};
+
+/*
+ * Confines the process (or thread) as described above.  0, or -1 with
+ * the reason in <err>; after a failure the process may be partly
+ * confined (no_new_privs, say) and should exit.
+ */
+int confine_self(const struct confine_cfg *cfg, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/*
+ * What was applied, for a log line: e.g. "landlock abi 7 (fs, no tcp
+ * bind), seccomp (97 calls allowed), no_new_privs, no capabilities".  ""
+ * before confine_self.
+ */
+const char *confine_summary(void);
 
 #endif

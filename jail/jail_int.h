@@ -1,12 +1,17 @@
 /*
  * Private to jail/: the messages boundary and the jail exchange over
- * j->sync, and the steps of each jail type.
+ * j->sync, the steps of each jail type, and what confine.c and landjail.c
+ * share (the Landlock ABI probe, seccomp BPF assembly).
  */
 #ifndef JAIL_INT_H
 #define JAIL_INT_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include "jail.h"
 
@@ -79,5 +84,55 @@ void init_block_signals(sigset_t *set);
 void init_run(struct jail *j, pid_t target) __attribute__((noreturn));
 /* SIGKILLs every descendant of the calling process until none is left. */
 void init_kill_descendants(void);
+
+/*
+ * landjail.c (confine.c uses it too): the Landlock ABI of the running
+ * kernel, or -1 with errno (EOPNOTSUPP: disabled at boot; ENOSYS: not in
+ * this kernel).
+ */
+int landjail_abi(void);
+
+/*
+ * confine.c and landjail.c: seccomp filters as classic BPF programs.
+ * bpf_put appends one instruction; on a full program it drops it and sets
+ * <overflow>, which the builder checks once, at the end.
+ */
+#if defined(__x86_64__)
+#define JAIL_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define JAIL_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#else
+#define JAIL_AUDIT_ARCH 0 /* no filter: confine_self, landjail_child fail */
+#endif
+
+/* The low and high 32 bits of a syscall argument (little endian). */
+#define ARG_LO(n) ((uint32_t)(offsetof(struct seccomp_data, args) + 8 * (n)))
+#define ARG_HI(n) (ARG_LO(n) + 4)
+#if JAIL_AUDIT_ARCH != 0
+_Static_assert(
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ARG_LO assumes little endian");
+#endif
+
+#define BPF_MAX 1024
+
+struct bpf_prog {
+	struct sock_filter insn[BPF_MAX];
+	size_t n;
+	int overflow;
+};
+
+static inline void
+bpf_put(struct bpf_prog *p, uint16_t code, uint32_t k, uint8_t jt, uint8_t jf)
+{
+	if (p->n >= BPF_MAX) {
+		p->overflow = 1;
+		return;
+	}
+	p->insn[p->n].code = code;
+	p->insn[p->n].jt = jt;
+	p->insn[p->n].jf = jf;
+	p->insn[p->n].k = k;
+	p->n++;
+}
 
 #endif

@@ -69,8 +69,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
 #include <linux/seccomp.h>
 
 #include "jail.h"
@@ -86,14 +84,6 @@
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for one thread */
-#endif
-
-#if defined(__x86_64__)
-#define LJ_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define LJ_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#else
-#define LJ_AUDIT_ARCH 0 /* no filter: landjail_child fails */
 #endif
 
 /* The supervisor of one jail (j->lj). */
@@ -155,7 +145,7 @@ step_no_new_privs(struct jail *j)
 static int
 step_landlock(struct jail *j)
 {
-	struct lj_ruleset_attr attr;
+	struct ll_ruleset_attr attr;
 	size_t size;
 	int abi, fd, saved;
 
@@ -180,7 +170,7 @@ step_landlock(struct jail *j)
 	attr.handled_access_fs = 0;
 	attr.handled_access_net =
 	    LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
-	size = offsetof(struct lj_ruleset_attr, scoped);
+	size = offsetof(struct ll_ruleset_attr, scoped);
 	if (abi >= LJ_ABI_SCOPE) {
 		attr.scoped =
 		    LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL;
@@ -202,11 +192,12 @@ step_landlock(struct jail *j)
 }
 
 /*
- * A tiny BPF assembler: instructions jump to labels, resolved at the end
- * (every jump is forward and under 256 instructions).
+ * A tiny BPF assembler over struct bpf_prog (jail_int.h): instructions
+ * jump to labels, kept in their jt and jf until bpf_resolve turns them
+ * into offsets (every jump is forward and under 256 instructions).
  */
 enum bpf_label {
-	BL_NEXT,   /* fall through */
+	BL_NEXT,   /* fall through: 0, the offset it becomes */
 	BL_SOCKET, /* socket(), socketpair() */
 	BL_INET,   /* ... of AF_INET or AF_INET6 */
 	BL_FLAGS2, /* sendmsg: flags are args[2] */
@@ -219,25 +210,16 @@ enum bpf_label {
 	BL_COUNT
 };
 
-#define BPF_MAX 64
-
 struct bpf_asm {
-	struct sock_filter insn[BPF_MAX];
-	unsigned char jt[BPF_MAX], jf[BPF_MAX]; /* enum bpf_label */
+	struct bpf_prog p;
 	int at[BL_COUNT];
-	size_t n;
 };
 
 static void
 bpf_jmp(struct bpf_asm *b, uint16_t code, uint32_t k, enum bpf_label t,
     enum bpf_label f)
 {
-	if (b->n < BPF_MAX) {
-		b->insn[b->n] = (struct sock_filter)BPF_JUMP(code, k, 0, 0);
-		b->jt[b->n] = (unsigned char)t;
-		b->jf[b->n] = (unsigned char)f;
-	}
-	b->n++;
+	bpf_put(&b->p, code, k, (uint8_t)t, (uint8_t)f);
 }
 
 static void
@@ -249,23 +231,24 @@ bpf_op(struct bpf_asm *b, uint16_t code, uint32_t k)
 static void
 bpf_label(struct bpf_asm *b, enum bpf_label l)
 {
-	b->at[l] = (int)b->n;
+	b->at[l] = (int)b->p.n;
 }
 
+/* Turns the label in *<off> (of instruction <i>) into its offset. */
 static int
-bpf_offset(
-    const struct bpf_asm *b, size_t i, enum bpf_label l, unsigned char *off)
+bpf_offset(const struct bpf_asm *b, size_t i, uint8_t *off)
 {
+	unsigned l = *off; /* enum bpf_label */
 	int d;
 
-	if (l == BL_NEXT) {
-		*off = 0;
+	if (l == BL_NEXT)
 		return 0;
-	}
-	d = b->at[l] - (int)i - 1;
-	if (b->at[l] < 0 || d < 0 || d > 255)
+	if (l >= BL_COUNT || b->at[l] < 0)
 		return -1;
-	*off = (unsigned char)d;
+	d = b->at[l] - (int)i - 1;
+	if (d < 0 || d > 255)
+		return -1;
+	*off = (uint8_t)d;
 	return 0;
 }
 
@@ -274,17 +257,14 @@ bpf_resolve(struct bpf_asm *b)
 {
 	size_t i;
 
-	if (b->n > BPF_MAX)
+	if (b->p.overflow)
 		return -1;
-	for (i = 0; i < b->n; i++)
-		if (bpf_offset(b, i, b->jt[i], &b->insn[i].jt) == -1 ||
-		    bpf_offset(b, i, b->jf[i], &b->insn[i].jf) == -1)
+	for (i = 0; i < b->p.n; i++)
+		if (bpf_offset(b, i, &b->p.insn[i].jt) == -1 ||
+		    bpf_offset(b, i, &b->p.insn[i].jf) == -1)
 			return -1;
 	return 0;
 }
-
-/* The low 32 bits of a syscall argument: the kernel reads these as int. */
-#define ARG_LO(n) ((uint32_t)(offsetof(struct seccomp_data, args) + 8 * (n)))
 
 /*
  * Builds the filter described at the top into <b>.  Returns its length,
@@ -298,12 +278,11 @@ build_filter(struct bpf_asm *b)
 	memset(b, 0, sizeof(*b));
 	for (i = 0; i < BL_COUNT; i++)
 		b->at[i] = -1;
-#if LJ_AUDIT_ARCH != 0
-	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-	    "ARG_LO assumes little endian");
+#if JAIL_AUDIT_ARCH != 0
 	bpf_op(
 	    b, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-	bpf_jmp(b, BPF_JMP | BPF_JEQ | BPF_K, LJ_AUDIT_ARCH, BL_NEXT, BL_KILL);
+	bpf_jmp(
+	    b, BPF_JMP | BPF_JEQ | BPF_K, JAIL_AUDIT_ARCH, BL_NEXT, BL_KILL);
 	bpf_op(b, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 #ifdef __X32_SYSCALL_BIT
 	/* x32 numbers (and -1) never run: what a kernel without x32 says. */
@@ -367,9 +346,9 @@ build_filter(struct bpf_asm *b)
 	bpf_label(b, BL_NOTIFY);
 	bpf_op(b, BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
 #endif
-	if (b->n == 0 || bpf_resolve(b) == -1)
+	if (b->p.n == 0 || bpf_resolve(b) == -1)
 		return -1;
-	return (int)b->n;
+	return (int)b->p.n;
 }
 
 /*
@@ -409,7 +388,7 @@ step_seccomp(struct jail *j)
 		return -1;
 	}
 	prog.len = (unsigned short)n;
-	prog.filter = b.insn;
+	prog.filter = b.p.insn;
 	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 	    SECCOMP_FILTER_FLAG_NEW_LISTENER |
 	        SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
@@ -650,7 +629,7 @@ handle(const struct landjail *lj, const struct seccomp_notif *req,
 	int pidfd = -1, sock = -1, domain = 0, e;
 
 	resp->id = req->id;
-	if (req->data.arch != LJ_AUDIT_ARCH)
+	if (req->data.arch != JAIL_AUDIT_ARCH)
 		e = EPERM; /* the filter sends no other */
 	else if ((e = take_socket(req, &pidfd, &sock, &domain)) != 0)
 		;

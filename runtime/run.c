@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "../jail/jail.h"
-#include "confine.h"
 #include "dns.h"
 #include "log.h"
 #include "run.h"

@@ -700,13 +700,13 @@ a_second_listener(void)
 static int
 port_rule(void)
 {
-	struct lj_ruleset_attr attr = {0,
+	struct ll_ruleset_attr attr = {0,
 	    LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP, 0};
-	struct lj_net_port_attr rule = {LANDLOCK_ACCESS_NET_CONNECT_TCP, port};
+	struct ll_net_port_attr rule = {LANDLOCK_ACCESS_NET_CONNECT_TCP, port};
 	int fd;
 
 	fd = (int)syscall(SYS_landlock_create_ruleset, &attr,
-	    offsetof(struct lj_ruleset_attr, scoped), 0);
+	    offsetof(struct ll_ruleset_attr, scoped), 0);
 	if (fd == -1 ||
 	    syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_NET_PORT, &rule,
 	        0) == -1 ||
@@ -1144,7 +1144,7 @@ test_filter(void)
 	struct bpf_asm b;
 	int n = build_filter(&b);
 
-	ok(n > 0 && (size_t)n == b.n && b.n <= BPF_MAX,
+	ok(n > 0 && (size_t)n == b.p.n && b.p.n <= BPF_MAX,
 	    "the filter assembles (%d instructions)", n);
 }
 

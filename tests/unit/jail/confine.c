@@ -1,5 +1,5 @@
 /*
- * Tests runtime/confine.c: every check runs in a forked child that
+ * Tests jail/confine.c: every check runs in a forked child that
  * confines itself (a temp dir readable, another writable) and reports
  * through its exit status what one operation gave: 0 for success, else
  * the errno.  Files, the calls serving needs, the calls that must be
@@ -20,10 +20,10 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include "runtime/confine.c"
+#include "jail/confine.c"
 #include "tests/tap.h"
 
-void test_runtime__confine_c(void);
+void test_jail__confine_c(void);
 
 /* The temp tree and the parent's loopback listener. */
 static struct {
@@ -401,7 +401,7 @@ static int
 op_summary(void)
 {
 	const char *s = confine_summary();
-	int abi = landlock_abi();
+	int abi = landjail_abi();
 
 	if (strstr(s, "seccomp") == NULL || strstr(s, "no_new_privs") == NULL)
 		return 1;
@@ -575,7 +575,7 @@ test_controls(void)
 static void
 test_files(void)
 {
-	if (landlock_abi() < 1) {
+	if (landjail_abi() < 1) {
 		tap_skip("Landlock unavailable: no file checks");
 		return;
 	}
@@ -633,7 +633,7 @@ test_allowed(void)
 static void
 test_landlock_alone(void)
 {
-	int abi = landlock_abi();
+	int abi = landjail_abi();
 
 	if (abi < CONFINE_ABI_NET) {
 		tap_skip("Landlock ABI %d: no TCP rules", abi);
@@ -649,7 +649,7 @@ test_landlock_alone(void)
 static void
 test_threads(void)
 {
-	if (landlock_abi() < 1) {
+	if (landjail_abi() < 1) {
 		tap_skip("Landlock unavailable: no thread checks");
 		return;
 	}
@@ -682,7 +682,7 @@ test_filter(void)
 }
 
 void
-test_runtime__confine_c(void)
+test_jail__confine_c(void)
 {
 	fx.lfd = -1;
 	if (!ok(setup() == 0, "setup: temp dirs and a listener")) {

@@ -1,5 +1,5 @@
 /*
- * The proxy's self-confinement: see confine.h for the contract.  What
+ * The proxy's self-confinement: see jail.h for the contract.  What
  * stays allowed, and why, is the table syscalls[] below (STYLE rule 30).
  *
  * How the allow-list was made (redo it after changing what the proxy
@@ -56,21 +56,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <linux/audit.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 
-#include "confine.h"
-#include "confine_uapi.h"
-
-#if defined(__x86_64__)
-#define CONFINE_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define CONFINE_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#else
-#define CONFINE_AUDIT_ARCH 0 /* no filter: confine_self says so */
-#endif
+#include "jail.h"
+#include "jail_int.h"
+#include "landlock_uapi.h"
 
 /* ASan (and LSan at exit) make calls of their own; see the table. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -383,33 +373,7 @@ static const struct rule syscalls[] = {
     DENY(setgid, EPERM),
 };
 
-/* ---- a small BPF emitter ------------------------------------------------- */
-
-#define BPF_MAX 1024
-
-struct bpf_prog {
-	struct sock_filter insn[BPF_MAX];
-	size_t n;
-	int overflow;
-};
-
-static void
-emit(struct bpf_prog *p, uint16_t code, uint32_t k, uint8_t jt, uint8_t jf)
-{
-	if (p->n >= BPF_MAX) {
-		p->overflow = 1;
-		return;
-	}
-	p->insn[p->n].code = code;
-	p->insn[p->n].jt = jt;
-	p->insn[p->n].jf = jf;
-	p->insn[p->n].k = k;
-	p->n++;
-}
-
-/* The low and high 32 bits of a syscall argument (little endian). */
-#define ARG_LO(n) ((uint32_t)(offsetof(struct seccomp_data, args) + 8 * (n)))
-#define ARG_HI(n) (ARG_LO(n) + 4)
+/* ---- the filter (struct bpf_prog, bpf_put: jail_int.h) ------------------- */
 
 #define RET_ALLOW SECCOMP_RET_ALLOW
 #define RET_EPERM (SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
@@ -442,37 +406,37 @@ emit_rule(struct bpf_prog *p, const struct rule *r)
 {
 	unsigned len = block_len(r), i;
 
-	emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0, (uint8_t)len);
+	bpf_put(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0, (uint8_t)len);
 	switch (r->kind) {
 	case R_ALLOW:
-		emit(p, BPF_RET | BPF_K, RET_ALLOW, 0, 0);
+		bpf_put(p, BPF_RET | BPF_K, RET_ALLOW, 0, 0);
 		break;
 	case R_DENY:
-		emit(p, BPF_RET | BPF_K,
+		bpf_put(p, BPF_RET | BPF_K,
 		    SECCOMP_RET_ERRNO | ((uint32_t)r->err & SECCOMP_RET_DATA),
 		    0, 0);
 		break;
 	case R_MASK_CLEAR:
-		emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(r->arg), 0, 0);
-		emit(p, BPF_JMP | BPF_JSET | BPF_K, r->val[0], 0, 1);
-		emit(p, BPF_RET | BPF_K, RET_EPERM, 0, 0);
-		emit(p, BPF_RET | BPF_K, RET_ALLOW, 0, 0);
+		bpf_put(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(r->arg), 0, 0);
+		bpf_put(p, BPF_JMP | BPF_JSET | BPF_K, r->val[0], 0, 1);
+		bpf_put(p, BPF_RET | BPF_K, RET_EPERM, 0, 0);
+		bpf_put(p, BPF_RET | BPF_K, RET_ALLOW, 0, 0);
 		break;
 	case R_ONE_OF:
-		emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(r->arg), 0, 0);
+		bpf_put(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(r->arg), 0, 0);
 		for (i = 0; i < r->nval; i++)
-			emit(p, BPF_JMP | BPF_JEQ | BPF_K, r->val[i],
+			bpf_put(p, BPF_JMP | BPF_JEQ | BPF_K, r->val[i],
 			    (uint8_t)(r->nval - i), 0);
-		emit(p, BPF_RET | BPF_K, RET_EPERM, 0, 0);
-		emit(p, BPF_RET | BPF_K, RET_ALLOW, 0, 0);
+		bpf_put(p, BPF_RET | BPF_K, RET_EPERM, 0, 0);
+		bpf_put(p, BPF_RET | BPF_K, RET_ALLOW, 0, 0);
 		break;
 	case R_NULL:
-		emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(r->arg), 0, 0);
-		emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
-		emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_HI(r->arg), 0, 0);
-		emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
-		emit(p, BPF_RET | BPF_K, RET_EPERM, 0, 0);
-		emit(p, BPF_RET | BPF_K, RET_ALLOW, 0, 0);
+		bpf_put(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(r->arg), 0, 0);
+		bpf_put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
+		bpf_put(p, BPF_LD | BPF_W | BPF_ABS, ARG_HI(r->arg), 0, 0);
+		bpf_put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+		bpf_put(p, BPF_RET | BPF_K, RET_EPERM, 0, 0);
+		bpf_put(p, BPF_RET | BPF_K, RET_ALLOW, 0, 0);
 		break;
 	}
 }
@@ -484,25 +448,23 @@ build_filter(struct bpf_prog *p)
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
-#if CONFINE_AUDIT_ARCH == 0
+#if JAIL_AUDIT_ARCH == 0
 	return -1;
 #else
-	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-	    "ARG_LO assumes little endian");
-	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch),
+	bpf_put(p, BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, arch), 0, 0);
+	bpf_put(p, BPF_JMP | BPF_JEQ | BPF_K, JAIL_AUDIT_ARCH, 1, 0);
+	bpf_put(p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);
+	bpf_put(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr),
 	    0, 0);
-	emit(p, BPF_JMP | BPF_JEQ | BPF_K, CONFINE_AUDIT_ARCH, 1, 0);
-	emit(p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);
-	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0,
-	    0);
 #ifdef __X32_SYSCALL_BIT
 	/* x32 numbers share x86_64's arch value: foreign all the same. */
-	emit(p, BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1);
-	emit(p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);
+	bpf_put(p, BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1);
+	bpf_put(p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);
 #endif
 	for (i = 0; i < sizeof(syscalls) / sizeof(syscalls[0]); i++)
 		emit_rule(p, &syscalls[i]);
-	emit(p, BPF_RET | BPF_K, RET_EPERM, 0, 0);
+	bpf_put(p, BPF_RET | BPF_K, RET_EPERM, 0, 0);
 	return p->overflow ? -1 : 0;
 #endif
 }
@@ -548,17 +510,6 @@ step_seccomp(int thread_only, char *err, size_t errlen)
 
 /* ---- Landlock ------------------------------------------------------------ */
 
-/* The ABI, or -1 with errno (EOPNOTSUPP: disabled at boot). */
-static int
-landlock_abi(void)
-{
-	long abi;
-
-	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
-	    LANDLOCK_CREATE_RULESET_VERSION);
-	return abi == -1 ? -1 : (int)abi;
-}
-
 /* Every filesystem right that ABI <abi> knows. */
 static uint64_t
 fs_rights(int abi)
@@ -597,7 +548,7 @@ static int
 add_path(int rs, const char *path, uint64_t rights, uint64_t handled, char *err,
     size_t errlen)
 {
-	struct confine_path_beneath_attr pb;
+	struct ll_path_beneath_attr pb;
 	struct stat st;
 	int fd, saved;
 
@@ -642,11 +593,11 @@ static int
 step_landlock(const struct confine_cfg *cfg, char *what, size_t whatlen,
     char *err, size_t errlen)
 {
-	struct confine_ruleset_attr attr;
+	struct ll_ruleset_attr attr;
 	size_t size, i;
 	int abi, rs, r;
 
-	abi = landlock_abi();
+	abi = landjail_abi();
 	if (abi == -1) {
 		snprintf(what, whatlen, "landlock unavailable (%s)",
 		    errno == EOPNOTSUPP   ? "disabled at boot"
@@ -656,10 +607,10 @@ step_landlock(const struct confine_cfg *cfg, char *what, size_t whatlen,
 	}
 	memset(&attr, 0, sizeof(attr));
 	attr.handled_access_fs = fs_rights(abi);
-	size = offsetof(struct confine_ruleset_attr, handled_access_net);
+	size = offsetof(struct ll_ruleset_attr, handled_access_net);
 	if (abi >= CONFINE_ABI_NET) {
 		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP;
-		size = sizeof(attr);
+		size = offsetof(struct ll_ruleset_attr, scoped);
 	}
 	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (rs == -1) {
