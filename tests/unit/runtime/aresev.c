@@ -1,6 +1,6 @@
 /*
  * Tests runtime/aresev.c: a c-ares channel on a libev loop, pointed at a
- * DNS responder of our own (a UDP socket on 127.0.0.1, ephemeral port,
+ * DNS responder of our own (fake_dns.h: a UDP socket on 127.0.0.1,
  * served from the same loop).  The responder answers A queries with
  * 192.0.2.7, never answers "silent" names and drops the first query for
  * "flaky" ones.  Nothing leaves loopback.
@@ -15,137 +15,47 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "runtime/aresev.c"
 #include "tests/tap.h"
+#include "tests/unit/runtime/fake_dns.h"
 
 void test_runtime__aresev_c(void);
 
 #define SUFFIX ".boundary-test.invalid"
-
-/* ---- the DNS responder ----------------------------------------------------
- */
-
-struct fake_ns {
-	int fd;
-	uint16_t port;
-	ev_io io;
-	unsigned queries; /* well-formed queries received */
-	unsigned flaky;   /* queries for "flaky" seen */
-};
-
-static void
-ns_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct fake_ns *ns = container_of(w, struct fake_ns, io);
-	static const uint8_t rr[] = {
-	    0xc0, 12,          /* the name: a pointer to the question */
-	    0, 1, 0, 1,        /* A, IN */
-	    0, 0, 0, 60,       /* TTL */
-	    0, 4, 192, 0, 2, 7 /* RDATA */
-	};
-	uint8_t q[512], a[512 + sizeof(rr)];
-	struct sockaddr_storage from;
-	socklen_t fromlen = sizeof(from);
-	char name[256];
-	size_t off = 12, nlen = 0, l;
-	ssize_t n;
-	int qtype;
-
-	(void)loop;
-	(void)revents;
-	n = recvfrom(
-	    ns->fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fromlen);
-	if (n < 12 || q[4] != 0 || q[5] != 1)
-		return;
-	while (off < (size_t)n && q[off] != 0) {
-		l = q[off++];
-		if (l > 63 || off + l > (size_t)n ||
-		    nlen + l + 1 >= sizeof(name))
-			return;
-		if (nlen > 0)
-			name[nlen++] = '.';
-		memcpy(name + nlen, q + off, l);
-		nlen += l;
-		off += l;
-	}
-	name[nlen] = '\0';
-	if (off + 5 > (size_t)n)
-		return;
-	off++;
-	qtype = q[off] << 8 | q[off + 1];
-	off += 4;
-	ns->queries++;
-	if (strcmp(name, "silent" SUFFIX) == 0)
-		return;
-	if (strcmp(name, "flaky" SUFFIX) == 0 && ns->flaky++ == 0)
-		return;
-	memcpy(a, q, off);
-	a[2] = (uint8_t)(0x80 | (q[2] & 0x79) | 0x04); /* QR, AA */
-	a[3] = 0x80;                                   /* RA, NOERROR */
-	a[6] = 0;
-	a[7] = qtype == 1 ? 1 : 0;
-	a[8] = a[9] = a[10] = a[11] = 0;
-	if (qtype == 1) {
-		memcpy(a + off, rr, sizeof(rr));
-		off += sizeof(rr);
-	}
-	if (sendto(ns->fd, a, off, 0, (struct sockaddr *)&from, fromlen) == -1)
-		tap_diag("responder sendto: %s", strerror(errno));
-}
-
-static int
-ns_open(struct fake_ns *ns, struct ev_loop *loop)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-
-	memset(ns, 0, sizeof(*ns));
-	ns->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ns->fd == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(ns->fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    getsockname(ns->fd, (struct sockaddr *)&sin, &len) == -1) {
-		close(ns->fd);
-		ns->fd = -1;
-		return -1;
-	}
-	ns->port = ntohs(sin.sin_port);
-	ev_io_init(&ns->io, ns_cb, ns->fd, EV_READ);
-	ev_io_start(loop, &ns->io);
-	return 0;
-}
-
-static void
-ns_close(struct fake_ns *ns, struct ev_loop *loop)
-{
-	ev_io_stop(loop, &ns->io);
-	if (ns->fd != -1) {
-		close(ns->fd);
-		ns->fd = -1;
-	}
-}
 
 /* ---- fixture and helpers --------------------------------------------------
  */
 
 struct fx {
 	struct ev_loop *loop;
-	struct fake_ns ns;
+	struct fake_dns ns;
 	struct aresev ae;
 	int lib_init;
+	unsigned flaky; /* queries for "flaky" seen */
 };
 
 static struct fx F;
+
+/* The responder: A queries get 192.0.2.7, AAAA ones an empty NOERROR. */
+static int
+answer(
+    struct fake_dns *s, const char *name, int qtype, struct fake_dns_ans *ans)
+{
+	struct fx *fx = container_of(s, struct fx, ns);
+
+	if (strcmp(name, "silent" SUFFIX) == 0)
+		return FAKE_DNS_DROP;
+	if (strcmp(name, "flaky" SUFFIX) == 0 && fx->flaky++ == 0)
+		return FAKE_DNS_DROP;
+	if (qtype == FAKE_DNS_A)
+		fake_dns_add(ans, FAKE_DNS_A, "192.0.2.7");
+	return 0;
+}
 
 /* A lookup's outcome. */
 struct res {
@@ -158,7 +68,7 @@ static int
 fx_setup(int try_ms, int tries)
 {
 	struct ares_options opts;
-	char servers[64], err[256] = "";
+	char err[256] = "";
 	static char lookups_dns[] = "b";
 	int rc;
 
@@ -170,7 +80,7 @@ fx_setup(int try_ms, int tries)
 	}
 	F.lib_init = 1;
 	F.loop = ev_loop_new(EVFLAG_AUTO);
-	if (F.loop == NULL || ns_open(&F.ns, F.loop) == -1) {
+	if (F.loop == NULL || fake_dns_open(&F.ns, F.loop, answer) == -1) {
 		ok(0, "fixture: loop and responder");
 		goto fail;
 	}
@@ -186,8 +96,7 @@ fx_setup(int try_ms, int tries)
 		ok(0, "fixture: aresev_init: %s", err);
 		goto fail;
 	}
-	snprintf(servers, sizeof(servers), "127.0.0.1:%u", F.ns.port);
-	if ((rc = ares_set_servers_ports_csv(F.ae.ch, servers)) !=
+	if ((rc = ares_set_servers_ports_csv(F.ae.ch, F.ns.server)) !=
 	    ARES_SUCCESS) {
 		ok(0, "fixture: server list: %s", ares_strerror(rc));
 		goto fail;
@@ -197,7 +106,7 @@ fx_setup(int try_ms, int tries)
 fail:
 	aresev_close(&F.ae);
 	if (F.loop != NULL) {
-		ns_close(&F.ns, F.loop);
+		fake_dns_close(&F.ns, F.loop);
 		ev_loop_destroy(F.loop);
 		F.loop = NULL;
 	}
@@ -210,7 +119,7 @@ static void
 fx_teardown(void)
 {
 	aresev_close(&F.ae);
-	ns_close(&F.ns, F.loop);
+	fake_dns_close(&F.ns, F.loop);
 	ev_loop_destroy(F.loop);
 	F.loop = NULL;
 	if (F.lib_init)
@@ -391,7 +300,7 @@ test_timer(void)
 	is_int(wait_done(&r, 3.), 0, "flaky: completes");
 	is_int(r.status, ARES_SUCCESS, "flaky: answered on a retry");
 	is_str(r.addr, "192.0.2.7", "flaky: the address");
-	ok(F.ns.flaky >= 2, "flaky: the query was sent again (%u)", F.ns.flaky);
+	ok(F.flaky >= 2, "flaky: the query was sent again (%u)", F.flaky);
 	ok(ev_time() - t0 < 1.0, "flaky: retried after the try timeout");
 
 	start("silent" SUFFIX, &r);
