@@ -237,7 +237,7 @@ bench-jail: bench-deps
 	$(Q)bash tests/bench/jail/run.sh
 
 # Peers for the side-by-side proxy benchmark.
-BENCH_PACKAGES := nginx-light squid-openssl tinyproxy wrk openssl libwolfssl-dev
+BENCH_PACKAGES := nginx-light squid-openssl tinyproxy wrk time openssl libwolfssl-dev
 bench-deps:
 	$(Q)$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PACKAGES)"
 

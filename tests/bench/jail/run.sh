@@ -25,7 +25,8 @@ STARTS=${BENCH_STARTS:-40}
 DUR=${BENCH_DURATION:-6}
 CONNS=${BENCH_CONNS:-32}
 ROUNDS=${BENCH_ROUNDS:-3}
-NGINX=${NGINX:-/usr/sbin/nginx}
+# shellcheck source=tests/bench/nginx.sh
+. "$here/../nginx.sh"
 
 say() { printf '%s\n' "bench-jail: $*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -96,30 +97,11 @@ done
 P_NGX=$(freeport)
 P_BND=$(freeport)
 P_JAIL=$(freeport)
-body=$(printf '%099d' 0)
-mkdir -p "$tmp/nginx"
-cat >"$tmp/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $tmp/nginx/body;
-	proxy_temp_path $tmp/nginx/proxy;
-	fastcgi_temp_path $tmp/nginx/fastcgi;
-	uwsgi_temp_path $tmp/nginx/uwsgi;
-	scgi_temp_path $tmp/nginx/scgi;
-	keepalive_requests 10000000;
+nginx_start "$tmp/nginx" "
 	server {
 		listen 127.0.0.1:$P_NGX;
-		location / { default_type text/plain; return 200 "$body\n"; }
-	}
-}
-EOF
-"$NGINX" -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" &
-pids+=($!)
+		location / { default_type text/plain; return 200 \"$BENCH_BODY\"; }
+	}"
 sleep 0.5
 
 rps() { sed -n 's/.*rps=\([0-9]*\).*/\1/p'; }
